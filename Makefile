@@ -1,0 +1,48 @@
+# olops — build, test, benchmark and demo.
+GO        ?= go
+BIN       := bin/olops
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+export CGO_ENABLED = 0
+
+.PHONY: build test test-unit test-race lint deps bench demo completions image clean
+
+build: ## the static olops binary in bin/
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/olops
+
+# Installs what the tests use on a fresh machine (Debian packages), once.
+deps:
+	@missing=""; \
+	for p in prometheus tmux; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| { echo "could not install$$missing: install them by hand"; exit 1; }; \
+	fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps lint build ## every test: unit, race, integration, end to end
+	$(GO) test -count=1 -timeout 20m ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./server/... ./internal/controller/...
+
+bench: build ## engine, server and container benchmarks, as ratios against baselines
+	$(GO) run ./internal/bench
+
+demo: build ## serve a default model, replay a drifting synthetic stream, print the scores
+	./scripts/demo.sh
+
+completions: build
+	@mkdir -p completions
+	for sh in bash zsh fish powershell; do ./$(BIN) completion $$sh > completions/olops.$$sh; done
+
+image: build ## the FROM-scratch image olops:$(VERSION)
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) -t olops:$(VERSION) -t olops:latest .
+
+clean:
+	rm -rf bin dist
