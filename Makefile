@@ -42,7 +42,7 @@ completions: build
 	for sh in bash zsh fish powershell; do ./$(BIN) completion $$sh > completions/olops.$$sh; done
 
 image: build ## the FROM-scratch image olops:$(VERSION)
-	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) -t olops:$(VERSION) -t olops:latest .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg CREATED=$(DATE) -t olops:$(VERSION) -t olops:latest .
 
 clean:
 	rm -rf bin dist

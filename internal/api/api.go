@@ -66,6 +66,7 @@ type StreamResult struct {
 	Seq        uint64             `json:"seq,omitempty"`
 	Drift      bool               `json:"drift,omitempty"`
 	Error      string             `json:"error,omitempty"`
+	Field      string             `json:"field,omitempty"` // with Error: the field at fault
 }
 
 // Counters are a model's event counts.

@@ -1,7 +1,10 @@
 // Package config is olops.yaml: its types, defaults and validation.
 package config
 
-import "github.com/olops/olops/internal/learn"
+import (
+	"github.com/olops/olops/internal/learn"
+	"go.yaml.in/yaml/v3"
+)
 
 // APIVersion and Kind of a model config.
 const (
@@ -15,6 +18,9 @@ type Config struct {
 	Kind       string   `yaml:"kind" json:"kind"`
 	Metadata   Metadata `yaml:"metadata" json:"metadata"`
 	Spec       Spec     `yaml:"spec" json:"spec"`
+
+	file string     // where it was parsed from, for errors
+	node *yaml.Node // the parsed document, for line numbers
 }
 
 // Metadata names the model.

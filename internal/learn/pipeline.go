@@ -131,6 +131,12 @@ func (p *Pipeline) transform(x *Row, learn bool) *Row {
 	return in
 }
 
+// LearnedOrderTies is implemented by a classifier whose River counterpart
+// returns its probabilities in the order the classes were learned, so that
+// River's predict_one (the first maximum of that dict) breaks ties towards
+// the class learned first rather than the label that sorts first.
+type LearnedOrderTies interface{ LearnedOrderTies() bool }
+
 // Predict predicts one sample without learning from it.
 func (p *Pipeline) Predict(x *Row) Prediction {
 	z := p.transform(x, false)
@@ -142,9 +148,20 @@ func (p *Pipeline) Predict(x *Row) Prediction {
 	if len(p.proba) == 0 {
 		return Prediction{Empty: true, Class: -1}
 	}
+	// River's predict_one takes the first maximum of a dict over
+	// sorted(classes): a tie goes to the label that sorts first (for
+	// binary, False before True, i.e. id 0).
+	// Classifiers whose River dict follows the order classes were learned
+	// in (GaussianNB, OneVsRestClassifier) say so with LearnedOrderTies:
+	// there a tie goes to the class learned first, the lowest id.
+	sorted := p.Spec.Task == Multiclass
+	if lo, ok := p.Clf.(LearnedOrderTies); ok && lo.LearnedOrderTies() {
+		sorted = false
+	}
 	best := 0
 	for i, q := range p.proba {
-		if q > p.proba[best] {
+		if q > p.proba[best] || (q == p.proba[best] && sorted &&
+			i < len(p.Labels) && best < len(p.Labels) && p.Labels[i] < p.Labels[best]) {
 			best = i
 		}
 	}

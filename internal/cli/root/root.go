@@ -3,7 +3,19 @@ package root
 
 import (
 	"github.com/olops/olops/internal/cli/cmdutil"
+	"github.com/olops/olops/internal/cli/completion"
+	"github.com/olops/olops/internal/cli/deploy"
+	evalcmd "github.com/olops/olops/internal/cli/eval"
+	"github.com/olops/olops/internal/cli/initcmd"
+	"github.com/olops/olops/internal/cli/model"
+	"github.com/olops/olops/internal/cli/monitor"
+	"github.com/olops/olops/internal/cli/predict"
+	"github.com/olops/olops/internal/cli/replay"
+	"github.com/olops/olops/internal/cli/serve"
+	"github.com/olops/olops/internal/cli/status"
+	"github.com/olops/olops/internal/cli/validate"
 	"github.com/olops/olops/internal/cli/version"
+	"github.com/olops/olops/internal/cli/versions"
 	"github.com/spf13/cobra"
 )
 
@@ -25,7 +37,19 @@ management API, keep learned state durable, and run it all in containers.`,
 
 	// One line per command; keep them sorted.
 	cmd.AddCommand(
+		completion.NewCmd(f),
+		deploy.NewCmdDeploy(f), deploy.NewCmdLogs(f), deploy.NewCmdPs(f), deploy.NewCmdStop(f), deploy.NewCmdUndeploy(f),
+		evalcmd.NewCmd(f),
+		initcmd.NewCmd(f),
+		model.NewCmd(f),
+		monitor.NewCmd(f),
+		serve.NewCmd(f),
+		validate.NewCmd(f),
+		predict.NewCmd(f), predict.NewCmdLearn(f),
+		replay.NewCmd(f),
+		status.NewCmd(f), status.NewCmdMetrics(f), status.NewCmdDrift(f),
 		version.NewCmd(f),
+		versions.NewCmd(f), versions.NewCmdSnapshot(f), versions.NewCmdRollback(f), versions.NewCmdPause(f), versions.NewCmdResume(f),
 	)
 	return cmd
 }

@@ -1,0 +1,191 @@
+// Package bayes holds River's GaussianNB.
+package bayes
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"math"
+
+	"github.com/olops/olops/internal/learn"
+)
+
+// GaussianNB is River's GaussianNB: one Gaussian per (class, feature),
+// estimated with River's running mean and sample variance (ddof 1), class
+// priors from counts. The joint log-likelihood of a class is
+// log P(c) + Σ log(1e-9 + pdf(x_i)), over the sample's present features,
+// a feature the class never saw having pdf 0; probabilities are the
+// likelihoods normalised with log-sum-exp. Classes are ids 0..n-1; a class
+// not learned yet gets probability 0.
+type GaussianNB struct {
+	// MinClasses is the shortest probability vector returned once the
+	// model has learned (2 for binary tasks, so that P(True) is always
+	// there).
+	MinClasses int
+	Counts     []float64   // class -> samples
+	N          [][]float64 // class -> feature -> samples (River's Mean.n)
+	Mean       [][]float64
+	S          [][]float64 // sum of squared deviations (River's Var._S)
+
+	// Per (class, feature), kept current by Learn: the variance and the
+	// density's normaliser sqrt(2πv), so that a prediction computes one
+	// exp per feature and no square root.
+	vars, norms [][]float64
+	jll         []float64
+}
+
+// New returns an empty model; minClasses as in GaussianNB.MinClasses.
+func New(minClasses int) *GaussianNB { return &GaussianNB{MinClasses: minClasses} }
+
+// Learn adds x to class y's Gaussians.
+func (m *GaussianNB) Learn(x *learn.Row, y int) {
+	for len(m.Counts) <= y {
+		m.Counts = append(m.Counts, 0)
+		m.N = append(m.N, nil)
+		m.Mean = append(m.Mean, nil)
+		m.S = append(m.S, nil)
+		m.vars = append(m.vars, nil)
+		m.norms = append(m.norms, nil)
+	}
+	m.Counts[y]++
+	for len(m.N[y]) < len(x.X) {
+		m.N[y] = append(m.N[y], 0)
+		m.Mean[y] = append(m.Mean[y], 0)
+		m.S[y] = append(m.S[y], 0)
+		m.vars[y] = append(m.vars[y], 0)
+		m.norms[y] = append(m.norms[y], 0)
+	}
+	n, mean, s := m.N[y], m.Mean[y], m.S[y]
+	vars, norms := m.vars[y], m.norms[y]
+	for i, xi := range x.X {
+		if xi != xi {
+			continue
+		}
+		// River's stats.Var over stats.Mean, weight 1.
+		old := mean[i]
+		n[i]++
+		mean[i] += (xi - old) / n[i]
+		s[i] += (xi - old) * (xi - mean[i])
+		vars[i], norms[i] = variance(n[i], s[i])
+	}
+}
+
+// variance is River's Var.get (ddof 1, 0 below two samples) and the
+// Gaussian density's normaliser for it.
+func variance(n, s float64) (v, norm float64) {
+	if n <= 1 {
+		return 0, 0
+	}
+	v = s / (n - 1)
+	return v, math.Sqrt(2 * math.Pi * v)
+}
+
+// pdf is River's proba.Gaussian density for variance v (normaliser
+// norm): 0 when the variance is 0.
+func pdf(x, mean, v, norm float64) float64 {
+	if v == 0 {
+		return 0
+	}
+	d := x - mean
+	return math.Exp(d*d/(-2*v)) / norm
+}
+
+// PredictProba returns P(class) for each class id, or nothing before the
+// first sample.
+func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
+	dst = dst[:0]
+	if len(m.Counts) == 0 {
+		return dst
+	}
+	total := 0.0
+	for _, c := range m.Counts {
+		total += c
+	}
+	m.jll = m.jll[:0]
+	top := math.Inf(-1)
+	for c, cnt := range m.Counts {
+		if cnt == 0 {
+			m.jll = append(m.jll, math.Inf(-1))
+			continue
+		}
+		// Σ log(1e-9 + pdf) as the log of a product, taken whenever the
+		// product leaves [1e-140, 1e140] (each factor lies in [1e-9, 1e162]):
+		// one log per class instead of one per feature.
+		ll, prod := 0.0, 1.0
+		mean, vars, norms := m.Mean[c], m.vars[c], m.norms[c]
+		for i, xi := range x.X {
+			if xi != xi {
+				continue
+			}
+			p := 0.0
+			if i < len(vars) {
+				p = pdf(xi, mean[i], vars[i], norms[i])
+			}
+			prod *= 1e-9 + p
+			if prod < 1e-140 || prod > 1e140 {
+				ll += math.Log(prod)
+				prod = 1
+			}
+		}
+		ll += math.Log(prod)
+		ll += math.Log(cnt / total)
+		m.jll = append(m.jll, ll)
+		top = max(top, ll)
+	}
+	sum := 0.0
+	for _, ll := range m.jll {
+		sum += math.Exp(ll - top)
+	}
+	lse := math.Log(sum) + top
+	for _, ll := range m.jll {
+		dst = append(dst, math.Exp(ll-lse))
+	}
+	for len(dst) < m.MinClasses {
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
+// Params reports the model's settings and class counts.
+func (m *GaussianNB) Params() map[string]any {
+	return map[string]any{"class_counts": append([]float64(nil), m.Counts...)}
+}
+
+// Patch refuses every parameter: GaussianNB has none.
+func (m *GaussianNB) Patch(params map[string]any) error {
+	for k := range params {
+		return fmt.Errorf("gnb has no parameter %q to change", k)
+	}
+	return nil
+}
+
+// MarshalBinary saves the full state.
+func (m *GaussianNB) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	type plain GaussianNB // no MarshalBinary: gob encodes the fields
+	err := gob.NewEncoder(&buf).Encode((*plain)(m))
+	return buf.Bytes(), err
+}
+
+// UnmarshalBinary restores a state saved by MarshalBinary.
+func (m *GaussianNB) UnmarshalBinary(b []byte) error {
+	type plain GaussianNB
+	*m = GaussianNB{}
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode((*plain)(m)); err != nil {
+		return fmt.Errorf("decode gnb state: %w", err)
+	}
+	m.vars = make([][]float64, len(m.S))
+	m.norms = make([][]float64, len(m.S))
+	for c := range m.S {
+		m.vars[c] = make([]float64, len(m.S[c]))
+		m.norms[c] = make([]float64, len(m.S[c]))
+		for i := range m.S[c] {
+			m.vars[c][i], m.norms[c][i] = variance(m.N[c][i], m.S[c][i])
+		}
+	}
+	return nil
+}
+
+// LearnedOrderTies: River's GaussianNB keeps classes in learning order,
+// so a tie in probability predicts the class learned first.
+func (m *GaussianNB) LearnedOrderTies() bool { return true }

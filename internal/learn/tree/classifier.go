@@ -1,0 +1,509 @@
+package tree
+
+import (
+	"math"
+	"slices"
+
+	"github.com/olops/olops/internal/learn"
+)
+
+// clfLeaf is a classification leaf (River's LeafMajorityClass,
+// LeafNaiveBayes, LeafNaiveBayesAdaptive and their ARF Random* variants).
+type clfLeaf struct {
+	Stats     dist
+	Depth     int
+	Active    bool
+	LastSplit float64 // total weight at the last split attempt
+
+	// Splitters in the order the leaf first saw each feature; Slot maps a
+	// feature index to its splitter (-1 = none yet).
+	Feats []int32
+	Spl   []splitter
+	Slot  []int32
+
+	MCCorrect, NBCorrect float64 // nba: weight each strategy got right
+
+	// ver changes whenever the leaf's statistics do (a tree-wide counter,
+	// so a new leaf never reuses an old one's): it keys the naive Bayes
+	// memo. Not saved: a restored tree starts with an empty memo.
+	ver uint64
+
+	// Sub is the random feature subset of an ARF member's leaf (nil until
+	// drawn; unused when MaxFeatures is 0).
+	Sub []int32
+}
+
+func newClfLeaf(stats dist, depth int) *clfLeaf {
+	l := &clfLeaf{Stats: stats, Depth: depth, Active: true}
+	l.LastSplit = l.Stats.sum()
+	return l
+}
+
+func (l *clfLeaf) deactivate() {
+	l.Active = false
+	// River keeps a random leaf's feature subset (feature_indices) when
+	// it deactivates, and reuses it if the leaf is re-activated.
+	l.Feats, l.Spl, l.Slot = nil, nil, nil
+}
+
+// clfWeight is River's total_weight: a leaf's class weights, a branch's
+// children's weights (live, not frozen at split time).
+func clfWeight(n *node[clfLeaf]) float64 {
+	if n.Leaf != nil {
+		return n.Leaf.Stats.sum()
+	}
+	s := 0.0
+	for _, ch := range n.Children {
+		s += clfWeight(ch)
+	}
+	return s
+}
+
+// Classifier is River's HoeffdingTreeClassifier (and, with MaxFeatures,
+// the member tree of an adaptive random forest).
+type Classifier struct {
+	o        Options
+	crit     criterion
+	maxDepth float64
+	root     *node[clfLeaf]
+	nClasses int
+
+	votes   []float64 // scratch for naive Bayes
+	memo    nbMemo
+	ver     uint64 // last leaf version handed out
+	sugg    []suggestion
+	leafBuf []*node[clfLeaf]
+}
+
+// NewClassifier builds a HoeffdingTreeClassifier from River-named params
+// (grace_period, max_depth, split_criterion, delta, tau, leaf_prediction,
+// nb_threshold, n_splits, binary_split, min_branch_fraction,
+// max_share_to_split, merit_preprune). Unknown params are an error.
+func NewClassifier(params map[string]any) (*Classifier, error) {
+	o, err := ClassifierOptions(params)
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifierWith(o)
+}
+
+// NewClassifierWith builds a classifier from options (see Options for ARF
+// members).
+func NewClassifierWith(o Options) (*Classifier, error) {
+	if err := o.validate(false); err != nil {
+		return nil, err
+	}
+	c := &Classifier{o: o}
+	c.init()
+	return c, nil
+}
+
+func (c *Classifier) init() {
+	c.crit = criterion{kind: c.o.SplitCriterion, minBranchFraction: c.o.MinBranchFraction, nSplits: c.o.NSplits}
+	c.maxDepth = c.o.maxDepth()
+}
+
+// Options returns the tree's hyperparameters.
+func (c *Classifier) Options() Options { return c.o }
+
+// Params returns the hyperparameters under River's names.
+func (c *Classifier) Params() map[string]any {
+	return map[string]any{
+		"grace_period": c.o.GracePeriod, "max_depth": c.o.MaxDepth, "split_criterion": c.o.SplitCriterion,
+		"delta": c.o.Delta, "tau": c.o.Tau, "leaf_prediction": c.o.LeafPrediction,
+		"nb_threshold": c.o.NBThreshold, "n_splits": c.o.NSplits, "binary_split": c.o.BinarySplit,
+		"min_branch_fraction": c.o.MinBranchFraction, "max_share_to_split": c.o.MaxShareToSplit,
+		"merit_preprune": c.o.MeritPreprune,
+	}
+}
+
+// Summary counts the tree's nodes.
+func (c *Classifier) Summary() (nodes, leafCount, depth int) { return summary(c.root) }
+
+func summary[L any](n *node[L]) (nodes, leafCount, depth int) {
+	if n == nil {
+		return 0, 0, 0
+	}
+	if n.Leaf != nil {
+		return 1, 1, 0
+	}
+	nodes = 1
+	for _, ch := range n.Children {
+		a, b, d := summary(ch)
+		nodes += a
+		leafCount += b
+		depth = max(depth, d+1)
+	}
+	return nodes, leafCount, depth
+}
+
+// PredictProba writes P(class) for every class id seen (at least
+// Options.MinClasses) and
+// returns dst[:0] before the first sample.
+func (c *Classifier) PredictProba(x *learn.Row, dst []float64) []float64 {
+	if c.root == nil {
+		return dst[:0]
+	}
+	n, _, _ := walk(c.root, x, true, clfWeight)
+	k := max(c.nClasses, c.o.MinClasses)
+	dst = slices.Grow(dst[:0], k)[:k]
+	clear(dst)
+	c.leafPredict(n.Leaf, x, dst)
+	return dst
+}
+
+// leafPredict writes the leaf's class probabilities into dst (zeros); false
+// when naive Bayes returns River's empty dict.
+func (c *Classifier) leafPredict(l *clfLeaf, x *learn.Row, dst []float64) bool {
+	useNB := false
+	switch c.o.LeafPrediction {
+	case "nb":
+		useNB = l.Active && l.Stats.sum() >= c.o.NBThreshold
+	case "nba":
+		useNB = l.Active && l.NBCorrect >= l.MCCorrect
+	}
+	if useNB {
+		if !c.naiveBayes(l, x) {
+			return false
+		}
+		for i, cl := range l.Stats.Cls {
+			dst[cl] = c.votes[i]
+		}
+		return true
+	}
+	mcProba(&l.Stats, dst)
+	return true
+}
+
+// mcProba is normalize_values_in_dict(stats): the raw weights when they sum
+// to zero.
+func mcProba(d *dist, dst []float64) {
+	tot := d.sum()
+	for i, cl := range d.Cls {
+		if tot == 0 {
+			dst[cl] = d.W[i]
+		} else {
+			dst[cl] = d.W[i] / tot
+		}
+	}
+}
+
+// nbMemo remembers the last naive Bayes answer: progressive validation
+// predicts a row and then learns it, and the leaf scores it again before
+// learning (nba bookkeeping), with the same statistics.
+type nbMemo struct {
+	leaf  *clfLeaf
+	ver   uint64
+	x     []float64
+	c     []string
+	ok    bool
+	votes []float64
+}
+
+func (m *nbMemo) same(l *clfLeaf, x *learn.Row) bool {
+	if m.leaf != l || m.ver != l.ver || len(m.x) != len(x.X) || len(m.c) != len(x.C) {
+		return false
+	}
+	for i, v := range x.X {
+		if math.Float64bits(v) != math.Float64bits(m.x[i]) {
+			return false
+		}
+	}
+	for i, v := range x.C {
+		if v != m.c[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// touch gives a leaf a new version after its statistics changed.
+func (c *Classifier) touch(l *clfLeaf) {
+	c.ver++
+	l.ver = c.ver
+}
+
+// naiveBayes fills c.votes (in the leaf's class order) with River's
+// do_naive_bayes_prediction; false when it returns {}.
+func (c *Classifier) naiveBayes(l *clfLeaf, x *learn.Row) bool {
+	m := &c.memo
+	if m.same(l, x) {
+		c.votes = append(c.votes[:0], m.votes...)
+		return m.ok
+	}
+	ok := c.computeNB(l, x)
+	m.leaf, m.ver, m.ok = l, l.ver, ok
+	m.x = append(m.x[:0], x.X...)
+	m.c = append(m.c[:0], x.C...)
+	m.votes = append(m.votes[:0], c.votes...)
+	return ok
+}
+
+func (c *Classifier) computeNB(l *clfLeaf, x *learn.Row) bool {
+	tot := l.Stats.sum()
+	if len(l.Stats.Cls) == 0 || tot == 0 {
+		return false
+	}
+	c.votes = slices.Grow(c.votes[:0], len(l.Stats.Cls))[:len(l.Stats.Cls)]
+	for i, cl := range l.Stats.Cls {
+		w := l.Stats.W[i]
+		if w <= 0 {
+			c.votes[i] = 0
+			continue
+		}
+		v := math.Log(w / tot)
+		for j, f := range l.Feats {
+			fi := int(f)
+			if !present(x, fi) {
+				continue
+			}
+			s := &l.Spl[j]
+			var p float64
+			if s.Nominal {
+				p = s.condProbaCat(catOf(x, fi), int(cl))
+			} else {
+				p = s.condProbaNum(x.X[fi], int(cl))
+			}
+			if p > 0 {
+				v += math.Log(p)
+			}
+		}
+		c.votes[i] = v
+	}
+	m := math.Inf(-1)
+	for _, v := range c.votes {
+		if v > m {
+			m = v
+		}
+	}
+	s := 0.0
+	for _, v := range c.votes {
+		s += math.Exp(v - m)
+	}
+	lse := m + math.Log(s)
+	for i, v := range c.votes {
+		c.votes[i] = math.Exp(v - lse)
+	}
+	return true
+}
+
+// Learn learns one sample of class y with weight 1.
+func (c *Classifier) Learn(x *learn.Row, y int) { c.LearnWeighted(x, y, 1) }
+
+// LearnWeighted learns one sample of class y with weight w (ARF's Poisson
+// weights).
+func (c *Classifier) LearnWeighted(x *learn.Row, y int, w float64) {
+	if y >= c.nClasses {
+		c.nClasses = y + 1
+	}
+	if c.root == nil {
+		c.root = &node[clfLeaf]{Leaf: newClfLeaf(dist{}, 0)}
+	}
+	n, parent, pb := walk(c.root, x, false, clfWeight)
+	if n.Leaf != nil {
+		l := n.Leaf
+		c.leafLearn(l, x, y, w)
+		if l.Active {
+			if float64(l.Depth) >= c.maxDepth {
+				l.deactivate()
+				c.touch(l)
+			} else if seen := l.Stats.sum(); seen-l.LastSplit >= float64(c.o.GracePeriod) {
+				c.attemptSplit(n, parent, pb)
+				l.LastSplit = seen
+			}
+		}
+		return
+	}
+	// x cannot be routed at branch n: a new category of a multiway split
+	// gets its own leaf; a missing feature follows the most common path.
+	for n.Leaf == nil {
+		if n.Kind == nominalMultiway && present(x, n.Feature) {
+			leaf := &node[clfLeaf]{Leaf: newClfLeaf(dist{}, n.Depth+1)}
+			n.Cats = append(n.Cats, catOf(x, n.Feature))
+			n.Children = append(n.Children, leaf)
+			n = leaf
+			break
+		}
+		n = n.Children[n.mostCommon(clfWeight)]
+		if n.Leaf == nil {
+			n, _, _ = walk(n, x, false, clfWeight)
+		}
+	}
+	c.leafLearn(n.Leaf, x, y, w)
+}
+
+// leafLearn is the leaf's learn_one: nba bookkeeping, class counts, then
+// the splitters.
+func (c *Classifier) leafLearn(l *clfLeaf, x *learn.Row, y int, w float64) {
+	if c.o.LeafPrediction == "nba" && l.Active {
+		if len(l.Stats.Cls) == 0 || l.Stats.argmaxNorm() == y {
+			l.MCCorrect += w
+		}
+		if c.naiveBayes(l, x) && l.Stats.Cls[argmaxFirst(c.votes)] == int32(y) {
+			l.NBCorrect += w
+		}
+	}
+	l.Stats.add(y, w)
+	if l.Active {
+		c.updateSplitters(l, x, y, w)
+	}
+	c.touch(l)
+}
+
+func argmaxFirst(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func (c *Classifier) updateSplitters(l *clfLeaf, x *learn.Row, y int, w float64) {
+	if c.o.MaxFeatures > 0 {
+		if l.Sub == nil {
+			l.Sub = c.o.subset(x)
+		}
+		for _, f := range l.Sub {
+			if present(x, int(f)) {
+				c.updateSplitter(l, x, int(f), y, w)
+			}
+		}
+		return
+	}
+	for f := range x.X {
+		if present(x, f) {
+			c.updateSplitter(l, x, f, y, w)
+		}
+	}
+}
+
+func (c *Classifier) updateSplitter(l *clfLeaf, x *learn.Row, f, y int, w float64) {
+	for len(l.Slot) <= f {
+		l.Slot = append(l.Slot, -1)
+	}
+	i := l.Slot[f]
+	isNum := !math.IsNaN(x.X[f])
+	if i < 0 {
+		i = int32(len(l.Spl))
+		l.Slot[f] = i
+		l.Feats = append(l.Feats, int32(f))
+		l.Spl = append(l.Spl, splitter{Nominal: !isNum})
+	}
+	s := &l.Spl[i]
+	if s.Nominal {
+		s.updateCat(catOf(x, f), y, w)
+	} else if isNum {
+		s.updateNum(x.X[f], y, w)
+	}
+}
+
+// attemptSplit is River's _attempt_to_split.
+func (c *Classifier) attemptSplit(n, parent *node[clfLeaf], pb int) {
+	l := n.Leaf
+	best, split := c.decide(l)
+	if !split {
+		return
+	}
+	// River then runs its memory manager (_enforce_size_limit). Below the
+	// memory limit it deactivates nothing but re-activates every inactive
+	// leaf above max_depth, with fresh splitters: a pre-pruned leaf only
+	// stays inactive until the next split decision anywhere in the tree.
+	defer c.reactivate()
+	if best.feature < 0 {
+		l.deactivate() // pre-pruning: the null split wins
+		c.touch(l)
+		return
+	}
+	br := newBranch[clfLeaf](best, l)
+	for _, st := range best.children {
+		br.Children = append(br.Children, &node[clfLeaf]{Leaf: newClfLeaf(st, l.Depth+1)})
+	}
+	if parent == nil {
+		c.root = br
+	} else {
+		parent.Children[pb] = br
+	}
+}
+
+// decide ranks the leaf's split candidates and applies the Hoeffding
+// bound: it returns the best candidate and whether River acts on it (a
+// split, or a pre-prune when the best is the null split).
+func (c *Classifier) decide(l *clfLeaf) (suggestion, bool) {
+	if l.Stats.pure() {
+		return suggestion{}, false
+	}
+	sugg := c.suggestions(l)
+	// Stable sort by merit: among equal merits the later feature wins.
+	slices.SortStableFunc(sugg, func(a, b suggestion) int {
+		switch {
+		case a.merit < b.merit:
+			return -1
+		case a.merit > b.merit:
+			return 1
+		}
+		return 0
+	})
+	split := false
+	if len(sugg) < 2 {
+		split = len(sugg) > 0
+	} else {
+		hb := hoeffdingBound(c.crit.rangeOfMerit(&l.Stats), c.o.Delta, l.Stats.sum())
+		best, second := sugg[len(sugg)-1], sugg[len(sugg)-2]
+		if best.merit-second.merit > hb || hb < c.o.Tau {
+			split = true
+		}
+	}
+	if !split {
+		return suggestion{}, false
+	}
+	return sugg[len(sugg)-1], true
+}
+
+// newBranch makes the branch a split suggestion describes, without its
+// children.
+func newBranch[L any](best suggestion, l *clfLeaf) *node[L] {
+	br := &node[L]{Feature: best.feature, Threshold: best.threshold, Cat: best.cat,
+		Cats: best.cats, Depth: l.Depth, Stats: l.Stats.clone()}
+	switch {
+	case best.numeric:
+		br.Kind = numericBinary
+	case best.multiway:
+		br.Kind = nominalMultiway
+	default:
+		br.Kind = nominalBinary
+	}
+	return br
+}
+
+// reactivate re-activates the inactive leaves above max_depth.
+func (c *Classifier) reactivate() {
+	c.leafBuf = leaves(c.root, c.leafBuf[:0])
+	for _, n := range c.leafBuf {
+		if l := n.Leaf; !l.Active && float64(l.Depth) < c.maxDepth {
+			l.Active = true
+		}
+	}
+}
+
+// suggestions is the leaf's best_split_suggestions.
+func (c *Classifier) suggestions(l *clfLeaf) []suggestion {
+	s := c.sugg[:0]
+	if m := l.Stats.maxW(); m != 0 && m/l.Stats.sum() > c.o.MaxShareToSplit {
+		c.sugg = append(s, nullSuggestion())
+		return c.sugg
+	}
+	if c.o.MeritPreprune {
+		s = append(s, nullSuggestion())
+	}
+	for i, f := range l.Feats {
+		s = append(s, l.Spl[i].best(c.crit, &l.Stats, int(f), c.o.BinarySplit))
+	}
+	c.sugg = s
+	return s
+}
+
+func hoeffdingBound(r, delta, n float64) float64 {
+	return math.Sqrt(r * r * math.Log(1.0/delta) / (2.0 * n))
+}

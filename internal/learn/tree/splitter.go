@@ -1,0 +1,265 @@
+package tree
+
+import (
+	"math"
+	"sort"
+)
+
+// suggestion is River's BranchFactory: a candidate split. Feature -1 is the
+// null split (merit -Inf unless set).
+type suggestion struct {
+	merit     float64
+	feature   int
+	numeric   bool
+	multiway  bool
+	threshold float64  // numeric: x <= threshold goes to child 0
+	cat       string   // nominal binary: x == cat goes to child 0
+	cats      []string // nominal multiway: child i takes cats[i]
+	children  []dist
+}
+
+func nullSuggestion() suggestion { return suggestion{merit: math.Inf(-1), feature: -1} }
+
+// splitter watches one feature in a classification leaf: River's
+// GaussianSplitter for numbers (per class: a Gaussian, min and max), or
+// NominalSplitterClassif for strings (per class: weight per value).
+type splitter struct {
+	Nominal bool
+
+	// Gaussian splitter, per class in first-seen order.
+	Cls      []int32
+	G        []Gauss
+	Min, Max []float64
+
+	// Nominal splitter: Vals in first-seen order; per class (NCls order)
+	// the value indices and weights in first-seen order.
+	Vals  []string
+	NCls  []int32
+	NVal  [][]int32
+	NW    [][]float64
+	valIx map[string]int32
+}
+
+func (s *splitter) classSlot(c int) int {
+	for i, k := range s.Cls {
+		if int(k) == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// updateNum adds a numeric value of class c.
+func (s *splitter) updateNum(x float64, c int, w float64) {
+	i := s.classSlot(c)
+	if i < 0 {
+		s.Cls = append(s.Cls, int32(c))
+		s.G = append(s.G, Gauss{})
+		s.Min = append(s.Min, x)
+		s.Max = append(s.Max, x)
+		i = len(s.Cls) - 1
+	} else {
+		if x < s.Min[i] {
+			s.Min[i] = x
+		}
+		if x > s.Max[i] {
+			s.Max[i] = x
+		}
+	}
+	s.G[i].Update(x, w)
+}
+
+func (s *splitter) valIndex(v string) (int32, bool) {
+	if s.valIx == nil {
+		s.valIx = make(map[string]int32, len(s.Vals))
+		for i, x := range s.Vals {
+			s.valIx[x] = int32(i)
+		}
+	}
+	i, ok := s.valIx[v]
+	return i, ok
+}
+
+// updateCat adds a categorical value of class c.
+func (s *splitter) updateCat(v string, c int, w float64) {
+	vi, ok := s.valIndex(v)
+	if !ok {
+		vi = int32(len(s.Vals))
+		s.Vals = append(s.Vals, v)
+		s.valIx[v] = vi
+	}
+	ci := -1
+	for i, k := range s.NCls {
+		if int(k) == c {
+			ci = i
+			break
+		}
+	}
+	if ci < 0 {
+		s.NCls = append(s.NCls, int32(c))
+		s.NVal = append(s.NVal, nil)
+		s.NW = append(s.NW, nil)
+		ci = len(s.NCls) - 1
+	}
+	for j, x := range s.NVal[ci] {
+		if x == vi {
+			s.NW[ci][j] += w
+			return
+		}
+	}
+	s.NVal[ci] = append(s.NVal[ci], vi)
+	s.NW[ci] = append(s.NW[ci], w)
+}
+
+// condProbaNum is P(x | c) under class c's Gaussian (0 for an unseen class).
+func (s *splitter) condProbaNum(x float64, c int) float64 {
+	if i := s.classSlot(c); i >= 0 {
+		return s.G[i].PDF(x)
+	}
+	return 0
+}
+
+// condProbaCat is the share of class c's weight with value v.
+func (s *splitter) condProbaCat(v string, c int) float64 {
+	for ci, k := range s.NCls {
+		if int(k) != c {
+			continue
+		}
+		vi, ok := s.valIndex(v)
+		val, sum := 0.0, 0.0
+		for j, x := range s.NVal[ci] {
+			if ok && x == vi {
+				val = s.NW[ci][j]
+			}
+			sum += s.NW[ci][j]
+		}
+		if sum == 0 {
+			return 0
+		}
+		return val / sum
+	}
+	return 0
+}
+
+// best is River's best_evaluated_split_suggestion for this feature.
+func (s *splitter) best(crit criterion, pre *dist, feature int, binaryOnly bool) suggestion {
+	if s.Nominal {
+		return s.bestNominal(crit, pre, feature, binaryOnly)
+	}
+	best := nullSuggestion()
+	if len(s.Cls) == 0 {
+		return best
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range s.Cls {
+		if s.Min[i] < lo {
+			lo = s.Min[i]
+		}
+		if s.Max[i] > hi {
+			hi = s.Max[i]
+		}
+	}
+	if !(lo < math.Inf(1)) {
+		return best
+	}
+	binSize := (hi - lo) / (float64(crit.nSplits) + 1.0)
+	post := make([]dist, 2)
+	for k := 0; k < crit.nSplits; k++ {
+		split := lo + binSize*float64(k+1)
+		if !(lo < split && split < hi) {
+			continue
+		}
+		s.binarySplit(split, post)
+		m := crit.merit(pre, post)
+		if m > best.merit {
+			best = suggestion{merit: m, feature: feature, numeric: true, threshold: split,
+				children: []dist{post[0].clone(), post[1].clone()}}
+		}
+	}
+	return best
+}
+
+// binarySplit fills post with the class weights estimated at or below
+// split (post[0]) and above it (post[1]).
+func (s *splitter) binarySplit(split float64, post []dist) {
+	l, r := &post[0], &post[1]
+	l.Cls, l.W, r.Cls, r.W = l.Cls[:0], l.W[:0], r.Cls[:0], r.W[:0]
+	for i, c := range s.Cls {
+		g := &s.G[i]
+		switch {
+		case split < s.Min[i]:
+			r.Cls, r.W = append(r.Cls, c), append(r.W, g.N)
+		case split >= s.Max[i]:
+			l.Cls, l.W = append(l.Cls, c), append(l.W, g.N)
+		default:
+			lw := g.CDF(split) * g.N
+			l.Cls, l.W = append(l.Cls, c), append(l.W, lw)
+			r.Cls, r.W = append(r.Cls, c), append(r.W, g.N-lw)
+		}
+	}
+}
+
+func (s *splitter) bestNominal(crit criterion, pre *dist, feature int, binaryOnly bool) suggestion {
+	best := nullSuggestion()
+	if !binaryOnly {
+		// One branch per value, values and classes sorted (River sorts both).
+		order := make([]int, len(s.Vals))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(a, b int) bool { return s.Vals[order[a]] < s.Vals[order[b]] })
+		pos := make([]int, len(s.Vals))
+		for p, vi := range order {
+			pos[vi] = p
+		}
+		post := make([]dist, len(s.Vals))
+		cats := make([]string, len(s.Vals))
+		for p, vi := range order {
+			cats[p] = s.Vals[vi]
+		}
+		for ci, c := range s.NCls {
+			for j, vi := range s.NVal[ci] {
+				post[pos[vi]].add(int(c), s.NW[ci][j])
+			}
+		}
+		for i := range post {
+			sortDist(&post[i])
+		}
+		best = suggestion{merit: crit.merit(pre, post), feature: feature, multiway: true, cats: cats, children: post}
+	}
+	// Binary candidates in sorted value order (River iterates a set, whose
+	// order for strings varies between runs).
+	vals := append([]string(nil), s.Vals...)
+	sort.Strings(vals)
+	for _, v := range vals {
+		vi, _ := s.valIndex(v)
+		post := make([]dist, 2)
+		for ci, c := range s.NCls {
+			for j, x := range s.NVal[ci] {
+				if x == vi {
+					post[0].add(int(c), s.NW[ci][j])
+				} else {
+					post[1].add(int(c), s.NW[ci][j])
+				}
+			}
+		}
+		if m := crit.merit(pre, post); m > best.merit {
+			best = suggestion{merit: m, feature: feature, cat: v, children: post}
+		}
+	}
+	return best
+}
+
+func sortDist(d *dist) {
+	idx := make([]int, len(d.Cls))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return d.Cls[idx[a]] < d.Cls[idx[b]] })
+	c := make([]int32, len(idx))
+	w := make([]float64, len(idx))
+	for i, j := range idx {
+		c[i], w[i] = d.Cls[j], d.W[j]
+	}
+	d.Cls, d.W = c, w
+}

@@ -1,0 +1,105 @@
+package tree
+
+import (
+	"math"
+	"testing"
+
+	"github.com/olops/olops/internal/learn"
+)
+
+// snapshotRoundTrip learns half of d, restores a copy from the snapshot,
+// and checks that both then predict bit-identically while learning the
+// rest.
+func snapshotRoundTrip(t *testing.T, d *dataset, ids []int, a, b learn.Classifier) {
+	t.Helper()
+	half := len(d.rows) / 2
+	for i := 0; i < half; i++ {
+		a.Learn(&d.rows[i], ids[i])
+	}
+	snap, err := a.(learn.State).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.(learn.State).UnmarshalBinary(snap); err != nil {
+		t.Fatal(err)
+	}
+	var pa, pb []float64
+	for i := half; i < len(d.rows); i++ {
+		pa = a.PredictProba(&d.rows[i], pa[:0])
+		pb = b.PredictProba(&d.rows[i], pb[:0])
+		if len(pa) != len(pb) {
+			t.Fatalf("row %d: %d vs %d classes after restore", i, len(pa), len(pb))
+		}
+		for k := range pa {
+			if math.Float64bits(pa[k]) != math.Float64bits(pb[k]) {
+				t.Fatalf("row %d class %d: %v vs %v after restore", i, k, pa[k], pb[k])
+			}
+		}
+		a.Learn(&d.rows[i], ids[i])
+		b.Learn(&d.rows[i], ids[i])
+	}
+	again, _ := b.(learn.State).MarshalBinary()
+	final, _ := a.(learn.State).MarshalBinary()
+	if string(again) != string(final) {
+		t.Error("snapshots differ after learning the same rows")
+	}
+}
+
+func TestSnapshotClassifier(t *testing.T) {
+	d := loadCSV(t, "elec2.csv.gz", "class")
+	d.rows, d.labels = d.rows[:8000], d.labels[:8000]
+	ids := classIDs(d.labels, learn.Binary, "UP")
+	o := ClassifierDefaults()
+	o.MinClasses = 2
+	a, _ := NewClassifierWith(o)
+	b, _ := NewClassifierWith(ClassifierDefaults())
+	snapshotRoundTrip(t, d, ids, a, b)
+}
+
+func TestSnapshotHAT(t *testing.T) {
+	d := loadCSV(t, "elec2.csv.gz", "class")
+	d.rows, d.labels = d.rows[:8000], d.labels[:8000]
+	ids := classIDs(d.labels, learn.Binary, "UP")
+	a, _ := NewHAT(nil)
+	b, _ := NewHAT(map[string]any{"seed": 7})
+	snapshotRoundTrip(t, d, ids, a, b)
+}
+
+func TestSnapshotRegressor(t *testing.T) {
+	d := loadCSV(t, "chick_weights.csv", "weight")
+	a, _ := NewRegressor(nil)
+	b, _ := NewRegressor(map[string]any{"grace_period": 7})
+	ys := make([]float64, len(d.labels))
+	for i, l := range d.labels {
+		var err error
+		if ys[i], err = parseF(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	half := len(ys) / 2
+	for i := 0; i < half; i++ {
+		a.Learn(&d.rows[i], ys[i])
+	}
+	snap, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UnmarshalBinary(snap); err != nil {
+		t.Fatal(err)
+	}
+	if b.o.GracePeriod != 200 {
+		t.Errorf("restored grace_period %d, want the snapshot's 200", b.o.GracePeriod)
+	}
+	for i := half; i < len(ys); i++ {
+		pa, _ := a.Predict(&d.rows[i])
+		pb, _ := b.Predict(&d.rows[i])
+		if math.Float64bits(pa) != math.Float64bits(pb) {
+			t.Fatalf("row %d: %v vs %v after restore", i, pa, pb)
+		}
+		a.Learn(&d.rows[i], ys[i])
+		b.Learn(&d.rows[i], ys[i])
+	}
+	if err := b.UnmarshalBinary([]byte("junk")); err == nil {
+		t.Error("junk snapshot accepted")
+	}
+}

@@ -1,0 +1,53 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every key the monitor answers to; the help view is built from it.
+type keyMap struct {
+	Next     key.Binding
+	Snapshot key.Binding
+	Rollback key.Binding
+	Pause    key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+
+	// Only while the rollback picker is open.
+	Up   key.Binding
+	Down key.Binding
+	Yes  key.Binding
+	No   key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Next:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next model")),
+		Snapshot: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "snapshot")),
+		Rollback: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "roll back")),
+		Pause:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "newer version")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "older version")),
+		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
+	}
+}
+
+// ShortHelp is the footer line.
+func (k keyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Next, k.Snapshot, k.Rollback, k.Pause, k.Help, k.Quit}
+}
+
+// FullHelp is the help view toggled by ?.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Next, k.Snapshot, k.Rollback, k.Pause},
+		{k.Up, k.Down, k.Yes, k.No},
+		{k.Help, k.Quit},
+	}
+}
+
+// pickerHelp is the footer while the rollback picker is open.
+func (k keyMap) pickerHelp() []key.Binding {
+	return []key.Binding{k.Yes, k.No, k.Up, k.Down}
+}

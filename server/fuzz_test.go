@@ -1,0 +1,161 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/olops/olops/internal/api"
+)
+
+// The decoders take untrusted bytes: they must never panic, and whatever
+// they accept must be usable (canonical features, known statuses).
+
+func checkRefusal(t *testing.T, e *reqError) {
+	t.Helper()
+	if e == nil {
+		return
+	}
+	if e.body.Error == "" {
+		t.Fatal("a refusal without a message")
+	}
+	if e.status != http.StatusBadRequest && e.status != http.StatusUnprocessableEntity {
+		t.Fatalf("decoder refused with status %d", e.status)
+	}
+}
+
+func FuzzDecodePredict(f *testing.F) {
+	for _, s := range []string{`{"features":{"a":1,"b":"x","c":true,"d":null}}`, `{"instances":[{"a":1},{}]}`, `{"id":"x","features":{}}`, `{"features":{"a":[1]}}`, `[]`, `{`, ``, `{"features":{"a":1e400}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, e := decodePredict(b)
+		checkRefusal(t, e)
+		if e != nil {
+			return
+		}
+		inst := req.Instances
+		if inst == nil {
+			inst = []api.Features{req.Features}
+		}
+		for _, in := range inst {
+			x, aerr := canonical(in, nil)
+			if aerr != nil {
+				if aerr.Field == "" || aerr.Error == "" {
+					t.Fatalf("feature error without field: %+v", aerr)
+				}
+				continue
+			}
+			if !slices.IsSortedFunc(x, func(a, b kv) int { return strings.Compare(a.Name, b.Name) }) {
+				t.Fatal("canonical features are not sorted")
+			}
+		}
+	})
+}
+
+func FuzzDecodeLearn(f *testing.F) {
+	for _, s := range []string{`{"features":{"a":1},"label":1}`, `{"id":"p-1","label":"yes"}`, `{"features":{"a":"x"},"label":{"v":1}}`, `{"features":{}, "label": null}`, `{"features":{"a":1},"label":1} {}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, e := decodeLearn(b)
+		checkRefusal(t, e)
+		if e != nil {
+			return
+		}
+		if _, e := labelOf(req.Label, req.Features, "y"); e != nil {
+			checkRefusal(t, e)
+		}
+		x, aerr := canonical(req.Features, nil)
+		if aerr != nil {
+			return
+		}
+		// What is accepted survives the log encoding exactly.
+		ev := event{X: x, Label: "l", Time: 42}
+		got, err := decodeEvent(ev.appendTo(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.X) != len(x) || got.Label != "l" || got.Time != 42 {
+			t.Fatalf("event round trip: %+v -> %+v", ev, got)
+		}
+		for i := range x {
+			if got.X[i].Name != x[i].Name || got.X[i].V.IsStr != x[i].V.IsStr || got.X[i].V.Str != x[i].V.Str ||
+				(got.X[i].V.Num != x[i].V.Num && !(got.X[i].V.Num != got.X[i].V.Num)) {
+				t.Fatalf("feature %d: %+v -> %+v", i, x[i], got.X[i])
+			}
+		}
+	})
+}
+
+func FuzzDecodeStreamLine(f *testing.F) {
+	for _, s := range []string{`{"features":{"a":1},"label":1}`, `{"features":{"a":1}}`, `{bad`, `{"features":null}`, `{"label":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, e := decodeStreamLine(b)
+		checkRefusal(t, e)
+	})
+}
+
+func FuzzDecodeInfer(f *testing.F) {
+	for _, s := range []string{
+		`{"inputs":[{"name":"a","shape":[2],"datatype":"FP64","data":[1,2]}]}`,
+		`{"inputs":[{"name":"a","shape":[2,1],"datatype":"FP64","data":[[1],[2]]},{"name":"c","shape":[2],"datatype":"BYTES","data":["x","y"]}]}`,
+		`{"inputs":[{"name":"a","shape":[-1],"datatype":"FP64","data":[]}]}`,
+		`{"inputs":[]}`, `{"inputs":[{"name":"a","shape":[1],"datatype":"BOOL","data":[true]}],"outputs":[{"name":"proba"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, rows, e := decodeInfer(b)
+		checkRefusal(t, e)
+		if e != nil {
+			return
+		}
+		if len(req.Inputs) == 0 {
+			t.Fatal("accepted a request without inputs")
+		}
+		for _, r := range rows {
+			if len(r) > len(req.Inputs) {
+				t.Fatalf("row %v has more features than inputs", r)
+			}
+		}
+	})
+}
+
+func FuzzDecodeEvent(f *testing.F) {
+	ev := event{X: sample{{Name: "a", V: value{Num: 1.5}}, {Name: "c", V: value{Str: "x", IsStr: true}}}, Label: "1", Time: 7}
+	f.Add(ev.appendTo(nil))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeEvent(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes re-encodes to a prefix of the input.
+		if again := e.appendTo(nil); !bytes.HasPrefix(b, again) {
+			t.Fatalf("re-encoding differs: % x vs % x", again, b)
+		}
+	})
+}
+
+func TestReadLineLimits(t *testing.T) {
+	in := "short\n" + strings.Repeat("x", 100) + "\nlast"
+	br := bufioReader(in, 16)
+	var got []string
+	var longs []bool
+	for range 5 {
+		line, long, err := readLine(br, 20, nil)
+		got = append(got, string(line))
+		longs = append(longs, long)
+		if err != nil {
+			break
+		}
+	}
+	if len(got) != 3 || got[0] != "short" || !longs[1] || got[2] != "last" || longs[2] {
+		t.Fatalf("lines %q long %v", got, longs)
+	}
+}

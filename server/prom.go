@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// promBounds are the latency histogram's exposed bucket bounds (seconds).
+var promBounds = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+func promFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+func promLabel(v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return r.Replace(v)
+}
+
+// handleProm writes the Prometheus text exposition format (0.0.4).
+func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	m := s.m
+	name := promLabel(m.cfg.Metadata.Name)
+	task := string(m.cfg.Spec.Task)
+	overall, rolling := m.set.Overall(), m.set.Rolling()
+	c := s.countersLocked()
+	ver := s.version
+	warning := m.det != nil && m.det.Warning()
+	s.mu.Unlock()
+
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	lbl := fmt.Sprintf(`model="%s"`, name)
+	metric := func(n, typ, help string, v float64) {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n%s{%s} %s\n", n, help, n, typ, n, lbl, promFloat(v))
+	}
+	metric("olops_predictions_total", "counter", "Predictions served.", float64(c.Predictions))
+	metric("olops_learns_total", "counter", "Learn events applied (durable).", float64(c.Learns))
+	metric("olops_rejected_total", "counter", "Rejected requests and events (the quarantine count).", float64(c.Rejected))
+	metric("olops_drift_events_total", "counter", "Drifts detected.", float64(c.Drifts))
+	metric("olops_model_version", "gauge", "The live model version.", float64(ver))
+	learning := 0.0
+	if s.learning.Load() {
+		learning = 1
+	}
+	metric("olops_learning", "gauge", "1 while learning, 0 while paused.", learning)
+	warn := 0.0
+	if warning {
+		warn = 1
+	}
+	metric("olops_drift_warning", "gauge", "1 while the drift detector is in its warning zone.", warn)
+	metric("olops_uptime_seconds", "gauge", "Seconds since the server started.", timeSince(s.started))
+
+	fmt.Fprintf(bw, "# HELP olops_metric Model quality metrics, overall and over the rolling window.\n# TYPE olops_metric gauge\n")
+	for _, scope := range []struct {
+		name string
+		vals map[string]float64
+	}{{"overall", overall}, {"rolling", rolling}} {
+		keys := make([]string, 0, len(scope.vals))
+		for k := range scope.vals {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(bw, "olops_metric{%s,task=\"%s\",metric=\"%s\",window=\"%s\"} %s\n", lbl, task, promLabel(k), scope.name, promFloat(scope.vals[k]))
+		}
+	}
+
+	fmt.Fprintf(bw, "# HELP olops_request_duration_seconds Request handling time by route.\n# TYPE olops_request_duration_seconds histogram\n")
+	for _, h := range []struct {
+		route string
+		h     *histogram
+	}{{"predict", &s.lat.predict}, {"learn", &s.lat.learn}, {"stream", &s.lat.stream}, {"infer", &s.lat.infer}} {
+		var counts [nBuckets]uint64
+		var total uint64
+		for i := range counts {
+			counts[i] = h.h.counts[i].Load()
+			total += counts[i]
+		}
+		j := 0
+		var cum uint64
+		for _, le := range promBounds {
+			for j < nBuckets && bucketUpper(j) <= le*(1+1e-9) {
+				cum += counts[j]
+				j++
+			}
+			fmt.Fprintf(bw, "olops_request_duration_seconds_bucket{%s,route=\"%s\",le=\"%s\"} %d\n", lbl, h.route, promFloat(le), cum)
+		}
+		fmt.Fprintf(bw, "olops_request_duration_seconds_bucket{%s,route=\"%s\",le=\"+Inf\"} %d\n", lbl, h.route, total)
+		fmt.Fprintf(bw, "olops_request_duration_seconds_sum{%s,route=\"%s\"} %s\n", lbl, h.route, promFloat(float64(h.h.sum.Load())/1e9))
+		fmt.Fprintf(bw, "olops_request_duration_seconds_count{%s,route=\"%s\"} %d\n", lbl, h.route, total)
+	}
+}

@@ -1,0 +1,347 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/olops/olops/internal/api"
+	"github.com/olops/olops/internal/config"
+)
+
+func (s *Server) publicRoutes() []route {
+	return []route{
+		{method: "POST", path: "/v1/predict", h: s.handlePredict, summary: "Predict one sample ({\"features\": {...}}) or a batch ({\"instances\": [...]})", body: "PredictRequest", reply: "Prediction", status: 200},
+		{method: "POST", path: "/v1/learn", h: s.handleLearn, summary: "Learn one labelled sample, or join a late label to a prediction's id; 202 once durable", body: "LearnRequest", reply: "LearnReply", status: 202},
+		{method: "POST", path: "/v1/stream", h: s.handleStream, summary: "NDJSON in, NDJSON out: predict, score and learn each line", body: "StreamLine", reply: "StreamResult", status: 200},
+		{method: "GET", path: "/v2", h: s.handleV2Server, summary: "Open Inference Protocol: server metadata", reply: "Object", status: 200},
+		{method: "GET", path: "/v2/health/live", h: s.handleV2Live, summary: "Open Inference Protocol: liveness", reply: "Object", status: 200},
+		{method: "GET", path: "/v2/health/ready", h: s.handleV2Ready, summary: "Open Inference Protocol: readiness", reply: "Object", status: 200},
+		{method: "GET", path: "/v2/models/{name}", h: s.handleV2Model, summary: "Open Inference Protocol: model metadata", reply: "Object", status: 200},
+		{method: "GET", path: "/v2/models/{name}/ready", h: s.handleV2ModelReady, summary: "Open Inference Protocol: model readiness", reply: "Object", status: 200},
+		{method: "POST", path: "/v2/models/{name}/infer", h: s.handleV2Infer, summary: "Open Inference Protocol: inference (one input tensor per feature)", body: "InferRequest", reply: "InferResponse", status: 200},
+		{method: "GET", path: "/healthz", h: s.handleHealthz, summary: "Alive", open: true, reply: "Object", status: 200},
+		{method: "GET", path: "/readyz", h: s.handleReadyz, summary: "State loaded and store writable", open: true, reply: "Object", status: 200},
+		{method: "GET", path: "/openapi.json", h: s.handleOpenAPI(false), summary: "This API's OpenAPI 3.1 document", reply: "Object", status: 200},
+	}
+}
+
+// skipper leaves the target and dropped columns out of the features.
+func skipper(cfg *config.Config) func(string) bool {
+	target, drop := cfg.Spec.Target, cfg.Spec.Drop
+	return func(name string) bool { return name == target || slices.Contains(drop, name) }
+}
+
+func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
+	defer func() { s.lat.predict.observe(time.Since(t0)) }()
+	b, release, rerr := s.readBody(w, r)
+	if rerr != nil {
+		s.refuse(w, rerr)
+		return
+	}
+	req, rerr := decodePredict(b)
+	release()
+	if rerr != nil {
+		s.refuse(w, rerr)
+		return
+	}
+	skip := skipper(s.cfg.Load())
+	batch := req.Instances != nil
+	inst := req.Instances
+	if !batch {
+		inst = []api.Features{req.Features}
+	}
+	xs := make([]sample, len(inst))
+	for i, f := range inst {
+		x, aerr := canonical(f, skip)
+		if aerr != nil {
+			if batch {
+				aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
+			}
+			s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
+			return
+		}
+		xs[i] = x
+	}
+	preds := make([]api.Prediction, len(xs))
+	var o outcome
+	s.mu.Lock()
+	m, ver := s.m, s.version
+	for i, x := range xs {
+		if aerr := m.predict(x, &s.prow, &o); aerr != nil {
+			s.mu.Unlock()
+			if batch {
+				aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
+			}
+			s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
+			return
+		}
+		preds[i].Prediction, preds[i].Proba = m.answer(&o)
+		preds[i].ModelVersion = ver
+	}
+	s.mu.Unlock()
+	now := time.Now()
+	for i := range preds {
+		id := req.ID
+		if id == "" {
+			id = s.newID()
+		}
+		preds[i].ID = id
+		s.cache.put(id, xs[i], now)
+	}
+	s.preds.Add(uint64(len(preds)))
+	if batch {
+		writeJSON(w, http.StatusOK, api.PredictBatch{Predictions: preds})
+		return
+	}
+	writeJSON(w, http.StatusOK, preds[0])
+}
+
+func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
+	defer func() { s.lat.learn.observe(time.Since(t0)) }()
+	if lim := s.limiter.Load(); lim != nil && !lim.allow() {
+		w.Header().Set("Retry-After", "1")
+		s.refuse(w, newReqError(http.StatusTooManyRequests, "", "over the learn rate limit (spec.guard.learnRate %g/s): slow down and retry", s.cfg.Load().Spec.Guard.LearnRate))
+		return
+	}
+	b, release, rerr := s.readBody(w, r)
+	if rerr != nil {
+		s.refuse(w, rerr)
+		return
+	}
+	req, rerr := decodeLearn(b)
+	release()
+	if rerr != nil {
+		s.refuse(w, rerr)
+		return
+	}
+	cfg := s.cfg.Load()
+	var x sample
+	joined := false
+	if req.Features != nil {
+		var aerr *api.Error
+		if x, aerr = canonical(req.Features, skipper(cfg)); aerr != nil {
+			s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
+			return
+		}
+	} else {
+		var ok bool
+		if x, ok = s.cache.get(req.ID, time.Now()); !ok {
+			s.refuse(w, newReqError(http.StatusNotFound, "id", "no prediction %q is kept (unknown, already labelled or expired after 1h): send the features with the label", req.ID))
+			return
+		}
+		joined = true
+	}
+	label, rerr := labelOf(req.Label, req.Features, cfg.Spec.Target)
+	if rerr != nil {
+		s.refuse(w, rerr)
+		return
+	}
+	j := &job{kind: jobLearn, ev: event{X: x, Label: label}}
+	if err := s.submit(r.Context(), j); err != nil {
+		return
+	}
+	if j.err != nil {
+		if j.status >= 500 {
+			s.log.Error("learn failed", "err", j.err.Error)
+		}
+		writeErr(w, j.status, *j.err)
+		return
+	}
+	if joined {
+		s.cache.remove(req.ID)
+	}
+	writeJSON(w, http.StatusAccepted, api.LearnReply{Seq: j.seq, ModelVersion: j.ver})
+}
+
+// streamChunk bounds the lines handed to the learner at once, and
+// streamInflight the chunks queued ahead of the writer.
+const (
+	streamChunk    = 1024
+	streamInflight = 8
+)
+
+// handleStream pipelines three stages: this request's reader goroutine
+// decodes chunks of lines and queues them for the learner; the learner
+// applies and commits them (several chunks per transaction when they
+// queue up); the handler writes each chunk's results, in order, once it
+// is durable. Output is flushed whenever no more results are pending, so
+// an interactive client gets each answer without waiting for more input.
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
+	defer func() { s.lat.stream.observe(time.Since(t0)) }()
+	cfg := s.cfg.Load()
+	limit := int(cfg.Spec.Guard.MaxBodyBytes)
+	skip := skipper(cfg)
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex() // answer lines while the body is still coming
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	inflight := make(chan *job, streamInflight)
+	go func() {
+		defer close(inflight)
+		s.readStream(ctx, r.Body, limit, cfg.Spec.Target, skip, inflight)
+	}()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var out []byte
+	broken := false
+	for j := range inflight {
+		<-j.done
+		if broken {
+			continue // keep draining so the reader can finish
+		}
+		s.mu.Lock()
+		m := s.m
+		out = out[:0]
+		for i := range j.items {
+			out = s.appendResult(out, m, &j.items[i])
+		}
+		s.mu.Unlock()
+		_, err := bw.Write(out)
+		if err == nil && len(inflight) == 0 {
+			err = bw.Flush()
+			if err == nil {
+				err = rc.Flush()
+			}
+		}
+		if err != nil {
+			broken = true
+			cancel()
+		}
+	}
+	if !broken {
+		_ = bw.Flush()
+	}
+}
+
+// readStream decodes the body into chunks and queues each for the learner
+// (and, in order, for the writer).
+func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, target string, skip func(string) bool, inflight chan<- *job) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	var line []byte
+	n := 0
+	for eof := false; !eof; {
+		items := make([]streamItem, 0, streamChunk)
+		labelled := 0
+		for len(items) < streamChunk {
+			var long bool
+			var err error
+			line, long, err = readLine(br, limit, line)
+			eof = err != nil
+			if long || len(bytes.TrimSpace(line)) > 0 {
+				n++
+				it := streamItem{line: n}
+				if long {
+					it.err = &api.Error{Error: fmt.Sprintf("line %d is longer than %d bytes (spec.guard.maxBodyBytes)", n, limit)}
+				} else {
+					s.decodeItem(line, &it, target, skip)
+				}
+				if it.err != nil {
+					s.rejected.Add(1)
+				} else if it.label {
+					labelled++
+				}
+				items = append(items, it)
+			}
+			if eof || br.Buffered() == 0 {
+				break
+			}
+		}
+		if len(items) == 0 {
+			continue
+		}
+		if lim := s.limiter.Load(); lim != nil && labelled > 0 {
+			if lim.wait(ctx, labelled) != nil {
+				return
+			}
+		}
+		j := &job{kind: jobStream, items: items, done: make(chan struct{})}
+		select {
+		case s.jobs <- j:
+		case <-ctx.Done():
+			return
+		}
+		inflight <- j // the writer drains every queued job, so this cannot block forever
+	}
+}
+
+// decodeItem parses one NDJSON line into it (or sets it.err).
+func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip func(string) bool) {
+	sl, rerr := decodeStreamLine(line)
+	if rerr != nil {
+		it.err = &rerr.body
+		it.err.Line = 0
+		return
+	}
+	x, aerr := canonical(sl.Features, skip)
+	if aerr != nil {
+		it.err = aerr
+		return
+	}
+	it.ev.X = x
+	if sl.Label == nil && sl.Features[target] == nil {
+		return // predict only
+	}
+	label, rerr := labelOf(sl.Label, sl.Features, target)
+	if rerr != nil {
+		it.err = &rerr.body
+		return
+	}
+	it.ev.Label, it.label = label, true
+}
+
+// appendResult renders one stream result line (the caller holds mu, for
+// the class names).
+func (s *Server) appendResult(b []byte, m *model, it *streamItem) []byte {
+	res := api.StreamResult{Line: it.line, Seq: it.seq}
+	if it.err != nil {
+		res.Error, res.Field = it.err.Error, it.err.Field
+	}
+	if it.err == nil || it.err == errPaused {
+		res.Prediction, res.Proba = m.answer(&it.out)
+		res.Drift = it.out.drift
+	}
+	enc, err := json.Marshal(res)
+	if err != nil {
+		enc, _ = json.Marshal(api.StreamResult{Line: it.line, Error: "encode result: " + err.Error()})
+	}
+	b = append(b, enc...)
+	return append(b, '\n')
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
+func (s *Server) ready() error {
+	if f := s.failed.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	err := s.ready()
+	if err == nil {
+		err = s.st.Writable()
+	}
+	if err != nil {
+		writeErr(w, http.StatusServiceUnavailable, api.Error{Error: "not ready: " + err.Error()})
+		return
+	}
+	s.mu.Lock()
+	ver := s.version
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "model_version": ver})
+}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestApplySnapshotsPruneAndReplayRange(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= 30; seq++ {
+		w := Write{Events: []Event{{Seq: seq, Data: []byte(fmt.Sprint(seq))}}}
+		if seq%10 == 0 {
+			w.Snapshot = &Snapshot{Seq: seq, Version: 1, Config: []byte("c"), State: []byte(fmt.Sprint("state", seq))}
+			w.Keep = 2
+		}
+		if err := s.Apply(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snaps, err := s.Snapshots()
+	if err != nil || len(snaps) != 2 || snaps[0] != 20 || snaps[1] != 30 {
+		t.Fatalf("snapshots %v (%v): want the newest two, 20 and 30", snaps, err)
+	}
+	latest, err := s.Latest()
+	if err != nil || latest.Seq != 30 || string(latest.State) != "state30" {
+		t.Fatalf("latest %+v %v", latest, err)
+	}
+	var seqs []uint64
+	if err := s.Events(0, func(seq uint64, _ []byte) error { seqs = append(seqs, seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// Events up to the oldest kept snapshot (20) are gone.
+	if len(seqs) != 10 || seqs[0] != 21 || seqs[9] != 30 {
+		t.Fatalf("events left %v, want 21..30", seqs)
+	}
+	seqs = nil
+	_ = s.Events(25, func(seq uint64, _ []byte) error { seqs = append(seqs, seq); return nil })
+	if len(seqs) != 5 || seqs[0] != 26 {
+		t.Fatalf("events after 25: %v", seqs)
+	}
+	if last, _ := s.LastSeq(); last != 30 {
+		t.Fatalf("last seq %d", last)
+	}
+	s.Close()
+
+	// Everything survives a reopen.
+	s, err = Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if l, _ := s.Latest(); l == nil || l.Seq != 30 {
+		t.Fatalf("after reopen: %+v", l)
+	}
+}
+
+func TestVersionsAndMeta(t *testing.T) {
+	s, err := Open(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Apply(Write{Versions: []Version{{N: 1, Note: "one", State: []byte("s1")}, {N: 2, Note: "two", Learns: 5, State: []byte("s2")}},
+		Meta: map[string][]byte{"paused": []byte("1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := s.Versions()
+	if err != nil || len(vs) != 2 || vs[1].Note != "two" || vs[1].Learns != 5 || vs[0].State != nil {
+		t.Fatalf("versions %+v %v (state is left out of the list)", vs, err)
+	}
+	v, err := s.Version(2)
+	if err != nil || string(v.State) != "s2" {
+		t.Fatalf("version 2: %+v %v", v, err)
+	}
+	if _, err := s.Version(3); err != ErrNoVersion {
+		t.Fatalf("missing version: %v", err)
+	}
+	if m, _ := s.Meta("paused"); string(m) != "1" {
+		t.Fatalf("meta %q", m)
+	}
+	if m, _ := s.Meta("nothing"); m != nil {
+		t.Fatalf("absent meta %q", m)
+	}
+	if err := s.Writable(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecondOpenIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := Open(dir, false); err == nil {
+		t.Fatal("a second server opened the same data directory")
+	}
+}

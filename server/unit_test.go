@@ -1,0 +1,86 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func bufioReader(s string, size int) *bufio.Reader {
+	return bufio.NewReaderSize(strings.NewReader(s), size)
+}
+
+func TestIDCacheBoundsAndExpiry(t *testing.T) {
+	c := newIDCache(3, time.Minute)
+	now := time.Now()
+	for i, id := range []string{"a", "b", "c", "d"} {
+		c.put(id, sample{{Name: id}}, now.Add(time.Duration(i)*time.Second))
+	}
+	if _, ok := c.get("a", now); ok {
+		t.Error("the oldest entry survived past the size bound")
+	}
+	if x, ok := c.get("d", now.Add(4*time.Second)); !ok || x[0].Name != "d" {
+		t.Error("the newest entry is missing")
+	}
+	if _, ok := c.get("b", now.Add(2*time.Minute)); ok {
+		t.Error("an expired entry was returned")
+	}
+	c.remove("c")
+	if _, ok := c.get("c", now); ok {
+		t.Error("a removed entry was returned")
+	}
+	// Expired entries are dropped on insert.
+	c.put("e", nil, now.Add(time.Hour))
+	if len(c.items) != 1 {
+		t.Errorf("%d entries kept after expiry, want 1", len(c.items))
+	}
+}
+
+func TestBucket(t *testing.T) {
+	b := newBucket(1000, 5)
+	n := 0
+	for range 10 {
+		if b.allow() {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("burst 5 allowed %d", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.wait(ctx, 20); err != nil {
+		t.Fatalf("wait for 20 tokens at 1000/s: %v", err)
+	}
+	slow := newBucket(0.001, 1)
+	slow.allow()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if err := slow.wait(ctx2, 1); err == nil {
+		t.Error("wait returned without a token")
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h histogram
+	for i := range 100 {
+		h.observe(time.Duration(i+1) * 10 * time.Microsecond)
+	}
+	p50, p99 := h.quantile(0.5), h.quantile(0.99)
+	if p50 < 0.45 || p50 > 0.65 || p99 < 0.95 || p99 > 1.25 {
+		t.Errorf("p50 %.3f ms, p99 %.3f ms: want about 0.5 and 1", p50, p99)
+	}
+}
+
+func TestEventRoundTrip(t *testing.T) {
+	e := event{X: sample{{Name: "a", V: value{Num: -0.1}}, {Name: "b", V: value{Str: "ü", IsStr: true}}}, Label: "yes", Time: -5}
+	got, err := decodeEvent(e.appendTo(nil))
+	if err != nil || got.Label != e.Label || got.Time != e.Time || got.X[0] != e.X[0] || got.X[1] != e.X[1] {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if _, err := decodeEvent(e.appendTo(nil)[:5]); err == nil {
+		t.Fatal("a truncated event decoded")
+	}
+}
