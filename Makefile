@@ -8,6 +8,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.d
 export CGO_ENABLED = 0
 
 .PHONY: build test test-unit test-race lint deps bench demo completions image clean
+.PHONY: release-check
 
 build: ## the static olops binary in bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/olops
@@ -43,6 +44,18 @@ completions: build
 
 image: build ## the FROM-scratch image olops:$(VERSION)
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg CREATED=$(DATE) -t olops:$(VERSION) -t olops:latest .
+
+# goreleaser from the Go module proxy (this exact version resolves here),
+# then its config check and a local snapshot release: every archive,
+# checksums, the image and the Homebrew formula, nothing published. Slow
+# (the six cross builds take minutes), so not part of make test.
+GORELEASER_VERSION := v2.15.1
+GORELEASER = $(shell $(GO) env GOPATH)/bin/goreleaser
+release-check:
+	@$(GORELEASER) --version 2>/dev/null | grep -q '$(patsubst v%,%,$(GORELEASER_VERSION))' \
+		|| $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	$(GORELEASER) check
+	$(GORELEASER) release --snapshot --clean --skip=publish
 
 clean:
 	rm -rf bin dist

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/olops/olops/internal/config"
@@ -33,7 +34,7 @@ func benchServer(b *testing.B, durability string) string {
 // BenchmarkStream is one NDJSON line through /v1/stream (predict, score,
 // learn, batch durability) per op.
 func BenchmarkStream(b *testing.B) {
-	pub := benchServer(b, "batch")
+	pub := benchServer(b, os.Getenv("DUR"))
 	var body bytes.Buffer
 	for i := range b.N {
 		fmt.Fprintf(&body, `{"features":{"nswprice":%g,"nswdemand":%g,"vicprice":0.003,"day":"%d"},"label":"%d"}`+"\n", float64(i%997)/997, float64(i%101)/101, i%7, i%2)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -158,4 +159,57 @@ func TestReadLineLimits(t *testing.T) {
 	if len(got) != 3 || got[0] != "short" || !longs[1] || got[2] != "last" || longs[2] {
 		t.Fatalf("lines %q long %v", got, longs)
 	}
+}
+
+// FuzzFastMatchesSlow: whatever the fast parser accepts, encoding/json
+// accepts too, with the same features and label.
+func FuzzFastMatchesSlow(f *testing.F) {
+	for _, s := range []string{
+		`{"features":{"a":1,"b":"x","c":true,"d":null},"label":1}`,
+		`{"features":{"a":-0.5e3,"y":"yes"}}`,
+		`{"label":"no","features":{}}`,
+		`{"features":{"a":1,"a":2},"label":1}`,
+		`{"features":{"a":01},"label":1}`,
+		`{"features":{"a":1.},"label":1}`,
+		` { "features" : { "a" : 1 } , "label" : false } `,
+		`{"features":{"a":1},"label":""}`,
+		`{"features":{"a":1},"id":"x"}`,
+		`{"features":{"y":null},"label":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	skip := func(n string) bool { return n == "y" || n == "drop" }
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, ok := parseFast(b, false, true, nil)
+		if !ok {
+			return
+		}
+		x, ok := r.sampleOf(skip)
+		if !ok {
+			return
+		}
+		label, present, lok := r.labelOf("y")
+		sl, e := decodeStreamLine(b)
+		if e != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refused: %v", b, e)
+		}
+		sx, aerr := canonical(sl.Features, skip)
+		if aerr != nil {
+			t.Fatalf("fast path accepted %q, canonical refused: %v", b, aerr.Error)
+		}
+		if fmt.Sprint(sx) != fmt.Sprint(x) {
+			t.Fatalf("%q: fast %v, slow %v", b, x, sx)
+		}
+		slowPresent := !(sl.Label == nil && sl.Features["y"] == nil)
+		if slowPresent != present {
+			t.Fatalf("%q: label present fast %v, slow %v", b, present, slowPresent)
+		}
+		if !present {
+			return
+		}
+		sLabel, rerr := labelOf(sl.Label, sl.Features, "y")
+		if (rerr == nil) != lok || (lok && sLabel != label) {
+			t.Fatalf("%q: label fast %q (ok %v), slow %q (%v)", b, label, lok, sLabel, rerr)
+		}
+	})
 }

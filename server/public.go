@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olops/olops/internal/api"
 	"github.com/olops/olops/internal/config"
+	"github.com/olops/olops/internal/learn"
 )
 
 func (s *Server) publicRoutes() []route {
@@ -46,30 +50,40 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, rerr)
 		return
 	}
-	req, rerr := decodePredict(b)
-	release()
-	if rerr != nil {
-		s.refuse(w, rerr)
-		return
-	}
 	skip := skipper(s.cfg.Load())
-	batch := req.Instances != nil
-	inst := req.Instances
-	if !batch {
-		inst = []api.Features{req.Features}
+	var xs []sample
+	req := &api.PredictRequest{}
+	if r, ok := parseFast(b, true, false, nil); ok {
+		if x, ok := r.sampleOf(skip); ok {
+			xs, req.ID = []sample{x}, r.id
+		}
 	}
-	xs := make([]sample, len(inst))
-	for i, f := range inst {
-		x, aerr := canonical(f, skip)
-		if aerr != nil {
-			if batch {
-				aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
-			}
-			s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
+	if xs == nil {
+		if req, rerr = decodePredict(b); rerr != nil {
+			release()
+			s.refuse(w, rerr)
 			return
 		}
-		xs[i] = x
+		inst := req.Instances
+		if inst == nil {
+			inst = []api.Features{req.Features}
+		}
+		xs = make([]sample, len(inst))
+		for i, f := range inst {
+			x, aerr := canonical(f, skip)
+			if aerr != nil {
+				release()
+				if req.Instances != nil {
+					aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
+				}
+				s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
+				return
+			}
+			xs[i] = x
+		}
 	}
+	release()
+	batch := req.Instances != nil
 	preds := make([]api.Prediction, len(xs))
 	var o outcome
 	s.mu.Lock()
@@ -117,13 +131,22 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, rerr)
 		return
 	}
+	cfg := s.cfg.Load()
+	if fr, ok := parseFast(b, false, true, nil); ok {
+		x, ok := fr.sampleOf(skipper(cfg))
+		label, present, lok := fr.labelOf(cfg.Spec.Target)
+		if ok && present && lok {
+			release()
+			s.learnEvent(w, r.Context(), event{X: x, Label: label}, "")
+			return
+		}
+	}
 	req, rerr := decodeLearn(b)
 	release()
 	if rerr != nil {
 		s.refuse(w, rerr)
 		return
 	}
-	cfg := s.cfg.Load()
 	var x sample
 	joined := false
 	if req.Features != nil {
@@ -145,8 +168,18 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, rerr)
 		return
 	}
-	j := &job{kind: jobLearn, ev: event{X: x, Label: label}}
-	if err := s.submit(r.Context(), j); err != nil {
+	joinedID := ""
+	if joined {
+		joinedID = req.ID
+	}
+	s.learnEvent(w, r.Context(), event{X: x, Label: label}, joinedID)
+}
+
+// learnEvent hands one event to the learner and answers once it is
+// durable (or refused).
+func (s *Server) learnEvent(w http.ResponseWriter, ctx context.Context, ev event, joinedID string) {
+	j := &job{kind: jobLearn, ev: ev}
+	if err := s.submit(ctx, j); err != nil {
 		return
 	}
 	if j.err != nil {
@@ -156,10 +189,18 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, j.status, *j.err)
 		return
 	}
-	if joined {
-		s.cache.remove(req.ID)
+	if joinedID != "" {
+		s.cache.remove(joinedID)
 	}
-	writeJSON(w, http.StatusAccepted, api.LearnReply{Seq: j.seq, ModelVersion: j.ver})
+	b := make([]byte, 0, 64)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, j.seq, 10)
+	b = append(b, `,"model_version":`...)
+	b = strconv.AppendInt(b, int64(j.ver), 10)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = w.Write(b)
 }
 
 // streamChunk bounds the lines handed to the learner at once, and
@@ -278,6 +319,17 @@ func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, targ
 
 // decodeItem parses one NDJSON line into it (or sets it.err).
 func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip func(string) bool) {
+	if r, ok := parseFast(line, false, true, nil); ok {
+		if x, ok := r.sampleOf(skip); ok {
+			if label, present, ok := r.labelOf(target); ok {
+				it.ev.X = x
+				if present {
+					it.ev.Label, it.label = label, true
+				}
+				return
+			}
+		}
+	}
 	sl, rerr := decodeStreamLine(line)
 	if rerr != nil {
 		it.err = &rerr.body
@@ -304,6 +356,11 @@ func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip fun
 // appendResult renders one stream result line (the caller holds mu, for
 // the class names).
 func (s *Server) appendResult(b []byte, m *model, it *streamItem) []byte {
+	if it.err == nil {
+		if out, ok := appendFastResult(b, m, it); ok {
+			return out
+		}
+	}
 	res := api.StreamResult{Line: it.line, Seq: it.seq}
 	if it.err != nil {
 		res.Error, res.Field = it.err.Error, it.err.Field
@@ -344,4 +401,93 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ver := s.version
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "model_version": ver})
+}
+
+// appendFastResult writes a successful result line by hand, byte for byte
+// what encoding/json writes for api.StreamResult (TestFastResultMatches).
+func appendFastResult(b []byte, m *model, it *streamItem) ([]byte, bool) {
+	start := len(b)
+	b = append(b, `{"line":`...)
+	b = strconv.AppendInt(b, int64(it.line), 10)
+	b = append(b, `,"prediction":`...)
+	o := &it.out
+	switch {
+	case o.empty:
+		b = append(b, "null"...)
+	case m.cfg.Spec.Task == learn.Regression:
+		var ok bool
+		if b, ok = appendJSONFloat(b, o.value); !ok {
+			return b[:start], false
+		}
+	default:
+		var ok bool
+		if b, ok = appendJSONString(b, o.label); !ok {
+			return b[:start], false
+		}
+		if len(o.proba) > 0 {
+			b = append(b, `,"proba":{`...)
+			var idx [8]int
+			order := idx[:0]
+			for i := range o.proba {
+				order = append(order, i)
+			}
+			slices.SortFunc(order, func(x, y int) int { return strings.Compare(m.className(x), m.className(y)) })
+			for n, i := range order {
+				if n > 0 {
+					b = append(b, ',')
+				}
+				if b, ok = appendJSONString(b, m.className(i)); !ok {
+					return b[:start], false
+				}
+				b = append(b, ':')
+				if b, ok = appendJSONFloat(b, o.proba[i]); !ok {
+					return b[:start], false
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if it.seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, it.seq, 10)
+	}
+	if o.drift {
+		b = append(b, `,"drift":true`...)
+	}
+	return append(b, "}\n"...), true
+}
+
+// appendJSONFloat formats like encoding/json; NaN and infinities fail.
+func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9, as encoding/json writes it.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}
+
+// appendJSONString quotes plain ASCII text; anything encoding/json would
+// escape fails.
+func appendJSONString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }

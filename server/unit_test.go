@@ -3,9 +3,14 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/olops/olops/internal/api"
+	"github.com/olops/olops/internal/config"
+	"github.com/olops/olops/internal/learn"
 )
 
 func bufioReader(s string, size int) *bufio.Reader {
@@ -82,5 +87,44 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 	if _, err := decodeEvent(e.appendTo(nil)[:5]); err == nil {
 		t.Fatal("a truncated event decoded")
+	}
+}
+
+func TestFastResultMatchesEncodingJSON(t *testing.T) {
+	for _, task := range []learn.Task{learn.Binary, learn.Multiclass, learn.Regression} {
+		name := "logreg"
+		if task == learn.Regression {
+			name = "linreg"
+		}
+		m, err := newModel(config.Default(name, "y", task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.p.Labels = []string{"no", "yes", "maybe"}[:max(2, len(m.p.Labels))]
+		if task == learn.Multiclass {
+			m.p.Labels = []string{"b", "a", "c"}
+		}
+		for _, o := range []outcome{
+			{empty: true},
+			{label: "yes", value: 3.25, proba: []float64{0.25, 0.75}},
+			{label: "a", value: -1e-9, proba: []float64{1e-7, 0.5, 1 - 1e-7 - 0.5}, drift: true},
+			{label: "no", value: 1e22, proba: []float64{0, 1}},
+			{label: "yes", value: 0, proba: []float64{2.5e-300, 1}},
+		} {
+			it := streamItem{line: 7, seq: 42, out: o}
+			got, ok := appendFastResult(nil, m, &it)
+			if !ok {
+				t.Fatalf("%s %+v: fast path refused", task, o)
+			}
+			res := api.StreamResult{Line: 7, Seq: 42, Drift: o.drift}
+			res.Prediction, res.Proba = m.answer(&o)
+			want, _ := json.Marshal(res)
+			if string(got) != string(want)+"\n" {
+				t.Errorf("%s:\nfast %s\njson %s", task, got, want)
+			}
+		}
+	}
+	if _, ok := appendJSONString(nil, `a"b`); ok {
+		t.Error("a quote was not escaped")
 	}
 }

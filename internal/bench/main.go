@@ -24,6 +24,7 @@ type section struct {
 var sections = []section{
 	{"engine", engineSection},
 	{"server", serverSection},
+	{"container", containerSection},
 }
 
 func main() {

@@ -119,11 +119,15 @@ func encode(v any) ([]byte, error) {
 // the store was opened with noSync).
 func (s *Store) Apply(w Write) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		ev := tx.Bucket(bEvents)
-		// Keys only grow: fill pages completely.
-		ev.FillPercent = 1.0
-		for _, e := range w.Events {
-			if err := ev.Put(key(e.Seq), e.Data); err != nil {
+		if len(w.Events) > 0 {
+			rec, err := record(w.Events)
+			if err != nil {
+				return err
+			}
+			ev := tx.Bucket(bEvents)
+			// Keys only grow: fill pages completely.
+			ev.FillPercent = 1.0
+			if err := ev.Put(key(w.Events[0].Seq), rec); err != nil {
 				return err
 			}
 		}
@@ -179,10 +183,65 @@ func prune(tx *bolt.Tx, keep int) error {
 		return nil
 	}
 	limit := binary.BigEndian.Uint64(oldest)
-	ec := tx.Bucket(bEvents).Cursor()
-	for k, _ := ec.First(); k != nil && binary.BigEndian.Uint64(k) <= limit; k, _ = ec.First() {
-		if err := ec.Delete(); err != nil {
+	// Collect first, then delete: a cursor that deletes while it walks
+	// skips keys.
+	ev := tx.Bucket(bEvents)
+	var dead [][]byte
+	ec := ev.Cursor()
+	for k, v := ec.First(); k != nil; k, v = ec.Next() {
+		first := binary.BigEndian.Uint64(k)
+		n, _ := binary.Uvarint(v)
+		if first+n-1 > limit {
+			break
+		}
+		dead = append(dead, bytes.Clone(k))
+	}
+	for _, k := range dead {
+		if err := ev.Delete(k); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// record packs consecutive events into one value: the count, then each
+// event's length and bytes. One Put per commit instead of one per event.
+func record(evs []Event) ([]byte, error) {
+	size := binary.MaxVarintLen64
+	for i, e := range evs {
+		if i > 0 && e.Seq != evs[i-1].Seq+1 {
+			return nil, fmt.Errorf("events %d and %d are not consecutive", evs[i-1].Seq, e.Seq)
+		}
+		size += binary.MaxVarintLen64 + len(e.Data)
+	}
+	b := make([]byte, 0, size)
+	b = binary.AppendUvarint(b, uint64(len(evs)))
+	for _, e := range evs {
+		b = binary.AppendUvarint(b, uint64(len(e.Data)))
+		b = append(b, e.Data...)
+	}
+	return b, nil
+}
+
+// eachInRecord calls fn for the events of one record that come after
+// after.
+func eachInRecord(first uint64, v []byte, after uint64, fn func(seq uint64, data []byte) error) error {
+	n, k := binary.Uvarint(v)
+	if k <= 0 {
+		return fmt.Errorf("event record %d is corrupt", first)
+	}
+	v = v[k:]
+	for i := range n {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || uint64(len(v)-k) < l {
+			return fmt.Errorf("event record %d is corrupt at event %d", first, first+i)
+		}
+		data := v[k : k+int(l)]
+		v = v[k+int(l):]
+		if seq := first + i; seq > after {
+			if err := fn(seq, data); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -222,8 +281,18 @@ func (s *Store) Snapshots() ([]uint64, error) {
 func (s *Store) Events(after uint64, fn func(seq uint64, data []byte) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bEvents).Cursor()
-		for k, v := c.Seek(key(after + 1)); k != nil; k, v = c.Next() {
-			if err := fn(binary.BigEndian.Uint64(k), v); err != nil {
+		// Start at the record that holds after+1: the last one whose
+		// first event is not later.
+		k, v := c.Seek(key(after + 1))
+		if k == nil || binary.BigEndian.Uint64(k) > after+1 {
+			if pk, pv := c.Prev(); pk != nil {
+				k, v = pk, pv
+			} else {
+				k, v = c.First()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			if err := eachInRecord(binary.BigEndian.Uint64(k), v, after, fn); err != nil {
 				return err
 			}
 		}
@@ -235,8 +304,10 @@ func (s *Store) Events(after uint64, fn func(seq uint64, data []byte) error) err
 func (s *Store) LastSeq() (uint64, error) {
 	var seq uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bEvents).Cursor().Last(); k != nil {
-			seq = binary.BigEndian.Uint64(k)
+		k, v := tx.Bucket(bEvents).Cursor().Last()
+		if k != nil {
+			n, _ := binary.Uvarint(v)
+			seq = binary.BigEndian.Uint64(k) + n - 1
 		}
 		return nil
 	})

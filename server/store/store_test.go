@@ -102,3 +102,43 @@ func TestSecondOpenIsRefused(t *testing.T) {
 		t.Fatal("a second server opened the same data directory")
 	}
 }
+
+func TestEventRecordsHoldManyEvents(t *testing.T) {
+	s, err := Open(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seq uint64
+	for _, n := range []int{5, 1, 3} {
+		var evs []Event
+		for range n {
+			seq++
+			evs = append(evs, Event{Seq: seq, Data: []byte(fmt.Sprint("e", seq))})
+		}
+		if err := s.Apply(Write{Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for after := uint64(0); after <= 10; after++ {
+		var got []string
+		if err := s.Events(after, func(seq uint64, d []byte) error {
+			if string(d) != fmt.Sprint("e", seq) {
+				t.Fatalf("event %d holds %q", seq, d)
+			}
+			got = append(got, string(d))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := max(0, 9-int(after)); len(got) != want {
+			t.Errorf("after %d: %v, want %d events", after, got, want)
+		}
+	}
+	if last, _ := s.LastSeq(); last != 9 {
+		t.Errorf("last seq %d, want 9", last)
+	}
+	if err := s.Apply(Write{Events: []Event{{Seq: 11}, {Seq: 13}}}); err == nil {
+		t.Error("events with a gap were stored")
+	}
+}

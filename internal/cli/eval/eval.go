@@ -24,6 +24,7 @@ import (
 	"github.com/olops/olops/internal/learn/metrics"
 	"github.com/olops/olops/internal/learn/models"
 	"github.com/olops/olops/internal/learn/stream"
+	"github.com/olops/olops/internal/learn/synth"
 )
 
 type options struct {
@@ -49,7 +50,7 @@ each row, predicts (class probabilities for classifiers), scores the
 prediction, then learns the row: River's progressive_val_score, in-process.
 
 Models (River's defaults; logreg and linreg have a StandardScaler in front):
-  ` + strings.Join(models.Names(), ", ") + `
+` + wrap(models.Names(), "  ", 72) + `
 
 The task is inferred from the target column: a numeric column with many
 distinct values is regression, two labels binary, more multiclass; --task
@@ -84,13 +85,23 @@ gate fails when the metric is above it.`,
 	fl.IntVar(&o.window, "window", 0, "rolling metrics window (default 1000)")
 	fl.IntVar(&o.limit, "limit", 0, "stop after this many rows (0: all)")
 	fl.BoolVar(&o.skipBad, "skip-bad", false, "skip and count broken rows instead of stopping at the first")
-	fl.StringVar(&o.synth, "synth", "", "use a synthetic stream instead of a file: sea|stagger|agrawal|hyperplane|rbf")
+	fl.StringVar(&o.synth, "synth", "", "use a synthetic stream instead of a file: "+strings.Join(synth.Names(), "|"))
 	fl.IntVar(&o.rows, "rows", 10000, "synthetic stream: number of rows")
 	fl.Int64Var(&o.seed, "seed", 42, "synthetic stream: random seed")
 	fl.IntVar(&o.driftAt, "drift-at", 0, "synthetic stream: position of a concept drift (0: none)")
 	fl.IntVar(&o.driftWidth, "drift-width", 1, "synthetic stream: width of the concept drift")
 	fl.IntVar(&o.variant, "variant", 0, "synthetic stream: concept variant (the drift moves to the next one)")
 	fl.StringVarP(&o.output, "output", "o", cmdutil.Table, "output format: table, json or yaml")
+	complete := func(flag string, values func() []string) {
+		_ = cmd.RegisterFlagCompletionFunc(flag, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return values(), cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+	complete("model", models.Names)
+	complete("drift", drift.Names)
+	complete("synth", synth.Names)
+	complete("task", func() []string { return []string{"binary", "multiclass", "regression"} })
+	complete("output", func() []string { return []string{cmdutil.Table, cmdutil.JSON, cmdutil.YAML} })
 	return cmd
 }
 
@@ -319,4 +330,26 @@ func table(w io.Writer, r *leval.Result, withDrift bool) error {
 		return err
 	}
 	return t.Render()
+}
+
+// wrap joins names with ", " into indented lines of at most width runes.
+func wrap(names []string, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for i, n := range names {
+		item := n
+		if i < len(names)-1 {
+			item += ","
+		}
+		if len(line) > len(indent) && len(line)+1+len(item) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += item
+	}
+	b.WriteString(line)
+	return b.String()
 }

@@ -55,6 +55,8 @@ type clfMember struct {
 	drift      *drift.ADWIN
 	correct    float64 // accuracy of the member's own predictions
 	seen       float64
+	nDrift     int
+	nWarn      int
 }
 
 // NewARFClassifier builds an ARFClassifier from River-named params: the
@@ -232,6 +234,7 @@ func (f *ARFClassifier) Learn(x *learn.Row, y int) {
 			m.background = f.newTree()
 			m.warn = drift.NewADWIN(warningDelta)
 			f.nWarn++
+			m.nWarn++
 		}
 		if m.drift.Update(errv) {
 			if m.background != nil {
@@ -243,8 +246,18 @@ func (f *ARFClassifier) Learn(x *learn.Row, y int) {
 			m.drift = drift.NewADWIN(driftDelta)
 			m.correct, m.seen = 0, 0
 			f.nDrift++
+			m.nDrift++
 		}
 	}
+}
+
+// MemberDetections returns member i's drift and warning counts (River's
+// n_drifts_detected(i) and n_warnings_detected(i)).
+func (f *ARFClassifier) MemberDetections(i int) (drifts, warnings int) {
+	if i < 0 || i >= len(f.members) {
+		return 0, 0
+	}
+	return f.members[i].nDrift, f.members[i].nWarn
 }
 
 // Drifts and Warnings count the members' drift and warning detections
@@ -274,6 +287,7 @@ type clfMemberState struct {
 	Tree, Background []byte
 	Warn, Drift      []byte
 	Correct, Seen    float64
+	NDrift, NWarn    int
 }
 
 type clfState struct {
@@ -305,7 +319,7 @@ func (f *ARFClassifier) MarshalBinary() ([]byte, error) {
 		if ms.Drift, err = m.drift.MarshalBinary(); err != nil {
 			return nil, err
 		}
-		ms.Correct, ms.Seen = m.correct, m.seen
+		ms.Correct, ms.Seen, ms.NDrift, ms.NWarn = m.correct, m.seen, m.nDrift, m.nWarn
 		s.Members = append(s.Members, ms)
 	}
 	var buf bytes.Buffer
@@ -354,7 +368,7 @@ func (f *ARFClassifier) UnmarshalBinary(b []byte) error {
 		if err := m.drift.UnmarshalBinary(ms.Drift); err != nil {
 			return err
 		}
-		m.correct, m.seen = ms.Correct, ms.Seen
+		m.correct, m.seen, m.nDrift, m.nWarn = ms.Correct, ms.Seen, ms.NDrift, ms.NWarn
 	}
 	*f = *g
 	return nil

@@ -231,3 +231,21 @@ func TestPipelineNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestMulticlassPipelineNoAllocations(t *testing.T) {
+	for _, n := range []string{"logreg", "perceptron", "pa", "gnb"} {
+		p, _ := models.New(learn.Spec{Model: n, Task: learn.Multiclass})
+		var r learn.Row
+		p.Row(map[string]any{"a": 1.0, "b": 2.0}, &r)
+		for _, l := range []string{"x", "y", "z"} {
+			p.LearnClass(&r, l)
+		}
+		allocs := testing.AllocsPerRun(200, func() {
+			p.Predict(&r)
+			p.LearnClass(&r, "y")
+		})
+		if allocs != 0 {
+			t.Errorf("%s multiclass: %v allocs per sample", n, allocs)
+		}
+	}
+}

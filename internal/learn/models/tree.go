@@ -7,7 +7,9 @@ import (
 
 // treeFactories wires the tree package's models: hoeffding
 // (HoeffdingTreeClassifier), hat (HoeffdingAdaptiveTreeClassifier, seed
-// 42 unless given) and hoeffding-regressor (HoeffdingTreeRegressor).
+// 42 unless given), hoeffding-regressor (HoeffdingTreeRegressor) and
+// hat-regressor (HoeffdingAdaptiveTreeRegressor, seed 42; not at River's
+// score yet, see tree.HATR).
 func treeFactories() map[string]factory {
 	// A binary prediction always carries both classes; a multiclass one
 	// only the classes seen (River's dict).
@@ -40,6 +42,13 @@ func treeFactories() map[string]factory {
 		}},
 		"hoeffding-regressor": {Task: learn.Regression, Build: func(s learn.Spec) (learn.Classifier, learn.Regressor, error) {
 			r, err := tree.NewRegressor(s.Params)
+			if err != nil {
+				return nil, nil, err
+			}
+			return nil, r, nil
+		}},
+		"hat-regressor": {Task: learn.Regression, Build: func(s learn.Spec) (learn.Classifier, learn.Regressor, error) {
+			r, err := tree.NewHATR(s.Params)
 			if err != nil {
 				return nil, nil, err
 			}

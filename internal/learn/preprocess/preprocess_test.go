@@ -185,4 +185,13 @@ func TestTransformDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { s.Learn(r); s.Transform(r, &out) }); n != 0 {
 		t.Errorf("StandardScaler: %v allocs per sample", n)
 	}
+	c := &learn.Row{X: []float64{1, nan, 3}, C: []string{"", "red", ""}}
+	for _, st := range []learn.Transformer{NewMinMaxScaler(), NewOneHotEncoder(), NewFeatureHasher(32, 1)} {
+		var o learn.Row
+		st.Learn(c)
+		st.Transform(c, &o)
+		if n := testing.AllocsPerRun(100, func() { st.Learn(c); st.Transform(c, &o) }); n != 0 {
+			t.Errorf("%T: %v allocs per sample", st, n)
+		}
+	}
 }

@@ -44,6 +44,8 @@ type Options struct {
 	Variant int
 	// Params holds generator parameters under River's names: noise (sea),
 	// balance_classes (stagger, agrawal), perturbation (agrawal),
+	// drift_variant (sea, stagger, agrawal: the concept after the drift,
+	// instead of the next one),
 	// n_features, n_drift_features, mag_change, noise_percentage, sigma
 	// (hyperplane), n_classes, n_features, n_centroids (rbf).
 	Params map[string]any
@@ -53,9 +55,9 @@ type Options struct {
 func Names() []string { return []string{"sea", "stagger", "agrawal", "hyperplane", "rbf"} }
 
 var paramNames = map[string][]string{
-	"sea":        {"noise"},
-	"stagger":    {"balance_classes"},
-	"agrawal":    {"balance_classes", "perturbation"},
+	"sea":        {"noise", "drift_variant"},
+	"stagger":    {"balance_classes", "drift_variant"},
+	"agrawal":    {"balance_classes", "perturbation", "drift_variant"},
 	"hyperplane": {"n_features", "n_drift_features", "mag_change", "noise_percentage", "sigma"},
 	"rbf":        {"n_classes", "n_features", "n_centroids"},
 }
@@ -106,6 +108,15 @@ func New(name string, o Options) (stream.Source, learn.Task, error) {
 		seed, variant := o.Seed, o.Variant
 		if nv > 0 {
 			variant = (variant + 1) % nv
+			if _, ok := o.Params["drift_variant"]; ok {
+				variant = p.int("drift_variant", variant)
+				if p.err != nil {
+					return nil, "", p.err
+				}
+				if variant < 0 || variant >= nv {
+					return nil, "", fmt.Errorf("%s drift_variant %d out of range: use 0 to %d", name, variant, nv-1)
+				}
+			}
 		} else {
 			seed++
 		}

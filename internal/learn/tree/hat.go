@@ -18,13 +18,15 @@ type hatLeaf struct {
 	ErrAvg float64
 }
 
-// adaBranch is what River's AdaBranchClassifier adds to a branch: ADWIN,
-// error mean and an alternate subtree grown after a drift.
-type adaBranch struct {
+// adaBranch is what River's AdaBranchClassifier / AdaBranchRegressor add
+// to a branch: ADWIN, the error it watches and an alternate subtree grown
+// after a drift.
+type adaBranch[L any] struct {
 	Det    *drift.ADWIN
-	ErrN   float64
-	ErrAvg float64
-	Alt    *node[hatLeaf]
+	ErrN   float64   // classifier: errors seen
+	ErrAvg float64   // classifier: their mean
+	Norm   normError // regressor: normalised absolute errors
+	Alt    *node[L]
 }
 
 // HATOptions are the HoeffdingAdaptiveTreeClassifier's own
@@ -350,7 +352,7 @@ func (m *HAT) attemptSplit(n, parent *node[hatLeaf], pb int) {
 		return
 	}
 	br := newBranch[hatLeaf](best, l)
-	br.Ada = &adaBranch{Det: drift.NewADWIN(m.h.ADWINDelta)}
+	br.Ada = &adaBranch[hatLeaf]{Det: drift.NewADWIN(m.h.ADWINDelta)}
 	for _, st := range best.children {
 		br.Children = append(br.Children, m.newLeaf(st, l.Depth+1))
 	}

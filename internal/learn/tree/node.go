@@ -29,7 +29,7 @@ type node[L any] struct {
 	// Stats is the class distribution at split time (classification).
 	Stats dist
 	// Ada is the adaptive tree's per-branch state (HAT only).
-	Ada *adaBranch
+	Ada *adaBranch[L]
 }
 
 func present(x *learn.Row, f int) bool {

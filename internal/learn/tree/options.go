@@ -1,17 +1,26 @@
 // Package tree holds River 0.21.1's Hoeffding trees in pure Go:
-// HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier and
-// HoeffdingTreeRegressor, scoring what River scores on the same stream.
+// HoeffdingTreeClassifier (Classifier), HoeffdingAdaptiveTreeClassifier
+// (HAT), HoeffdingTreeRegressor (Regressor) and
+// HoeffdingAdaptiveTreeRegressor (HATR), and the member trees of the
+// adaptive random forests (Options.MaxFeatures).
+//
+// The classifier and the regressor reproduce River's float operations in
+// River's order, so they score what River scores to the last digits. The
+// adaptive trees draw their bootstrap weights from a port of Python's
+// Mersenne Twister and match River exactly until a drift detector fires;
+// after that they stay close but not identical (see the parity tests).
 //
 // Feature order matters for exact parity: River breaks ties between equally
 // good splits by the order in which a leaf first saw each feature, and this
 // package uses the schema's index order (the CSV column order when the
-// schema is built in that order). Class ids are whatever the caller passes;
-// ties between classes are broken by the order a leaf first saw them, as
-// River does.
+// schema is built in that order, as eval.Run does). Class ids are whatever
+// the caller passes; ties between classes are broken by the order a leaf
+// first saw them, as River does.
 //
 // Memory management (River's max_size, memory_estimate_period,
-// stop_mem_management, remove_poor_attrs) is not implemented: River's
-// defaults never trigger it on the reference streams.
+// stop_mem_management, remove_poor_attrs) is not implemented, except for
+// its one effect below the memory limit: after every split decision River
+// re-activates all inactive leaves, and so does this package.
 package tree
 
 import (

@@ -83,3 +83,28 @@ func (m *HAT) Patch(params map[string]any) error {
 	m.t.init()
 	return nil
 }
+
+// Patch changes grace_period, delta, tau, drift_window_threshold or
+// switch_significance; nothing on error.
+func (m *HATR) Patch(params map[string]any) error {
+	o, err := patchCommon("hat-regressor", m.t.o, params, "drift_window_threshold", "switch_significance")
+	if err != nil {
+		return err
+	}
+	h := m.h
+	p := newParamSet(params)
+	p.int("drift_window_threshold", &h.DriftWindowThreshold)
+	p.float("switch_significance", &h.SwitchSignificance)
+	if p.err != nil {
+		return p.err
+	}
+	if err := o.validate(true); err != nil {
+		return err
+	}
+	if h.DriftWindowThreshold < 0 || !(h.SwitchSignificance > 0 && h.SwitchSignificance < 1) {
+		return fmt.Errorf("hat-regressor: drift_window_threshold must be >= 0 and switch_significance in (0, 1)")
+	}
+	m.t.o, m.h = o, h
+	m.t.maxDepth = o.maxDepth()
+	return nil
+}

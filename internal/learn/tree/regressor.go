@@ -498,6 +498,31 @@ func (r *Regressor) updateSplitter(l *regLeaf, x *learn.Row, f int, y, w float64
 // attemptSplit is River's HoeffdingTreeRegressor._attempt_to_split.
 func (r *Regressor) attemptSplit(n, parent *node[regLeaf], pb int) {
 	l := n.Leaf
+	best, split := r.decide(l)
+	if !split {
+		return
+	}
+	defer r.reactivate() // River's memory manager, see Classifier.attemptSplit
+	if best.feature < 0 {
+		l.deactivate()
+		return
+	}
+	br := newRegBranch[regLeaf](best, l)
+	for _, st := range best.children {
+		br.Children = append(br.Children, &node[regLeaf]{Leaf: r.newLeaf(st, l, l.Depth+1)})
+	}
+	if parent == nil {
+		r.root = br
+	} else {
+		parent.Children[pb] = br
+	}
+}
+
+// decide ranks the leaf's split candidates; it returns the best and
+// whether River acts on it. When it does not and the two best merits are
+// positive, it prunes the E-BSTs of hopeless split points (River's
+// manage_memory) as River does.
+func (r *Regressor) decide(l *regLeaf) (regSuggestion, bool) {
 	sugg := r.sugg[:0]
 	if r.o.MeritPreprune {
 		sugg = append(sugg, nullReg())
@@ -526,28 +551,26 @@ func (r *Regressor) attemptSplit(n, parent *node[regLeaf], pb int) {
 			split = true
 		}
 	}
-	if !split {
-		if len(sugg) >= 2 && sugg[len(sugg)-1].merit > 0 && sugg[len(sugg)-2].merit > 0 {
-			best := sugg[len(sugg)-1]
-			ratio := sugg[len(sugg)-2].merit / best.merit
-			for i := range l.Spl {
-				s := &l.Spl[i]
-				if s.Nominal || s.Root < 0 {
-					continue
-				}
-				e := ebstSearch{s: s, pre: &l.Stats, minSamples: r.o.MinSamplesSplit, ratio: ratio, vr: best.merit, e: hb}
-				e.removeBad(s.Root, -1, true)
+	if split {
+		return sugg[len(sugg)-1], true
+	}
+	if len(sugg) >= 2 && sugg[len(sugg)-1].merit > 0 && sugg[len(sugg)-2].merit > 0 {
+		best := sugg[len(sugg)-1]
+		ratio := sugg[len(sugg)-2].merit / best.merit
+		for i := range l.Spl {
+			s := &l.Spl[i]
+			if s.Nominal || s.Root < 0 {
+				continue
 			}
+			e := ebstSearch{s: s, pre: &l.Stats, minSamples: r.o.MinSamplesSplit, ratio: ratio, vr: best.merit, e: hb}
+			e.removeBad(s.Root, -1, true)
 		}
-		return
 	}
-	defer r.reactivate() // River's memory manager, see Classifier.attemptSplit
-	best := sugg[len(sugg)-1]
-	if best.feature < 0 {
-		l.deactivate()
-		return
-	}
-	br := &node[regLeaf]{Feature: best.feature, Threshold: best.threshold, Cat: best.cat, Cats: best.cats, Depth: l.Depth}
+	return regSuggestion{}, false
+}
+
+func newRegBranch[L any](best regSuggestion, l *regLeaf) *node[L] {
+	br := &node[L]{Feature: best.feature, Threshold: best.threshold, Cat: best.cat, Cats: best.cats, Depth: l.Depth}
 	switch {
 	case best.numeric:
 		br.Kind = numericBinary
@@ -556,14 +579,7 @@ func (r *Regressor) attemptSplit(n, parent *node[regLeaf], pb int) {
 	default:
 		br.Kind = nominalBinary
 	}
-	for _, st := range best.children {
-		br.Children = append(br.Children, &node[regLeaf]{Leaf: r.newLeaf(st, l, l.Depth+1)})
-	}
-	if parent == nil {
-		r.root = br
-	} else {
-		parent.Children[pb] = br
-	}
+	return br
 }
 
 func (r *Regressor) reactivate() {

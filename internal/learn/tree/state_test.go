@@ -103,3 +103,30 @@ func TestSnapshotRegressor(t *testing.T) {
 		t.Error("junk snapshot accepted")
 	}
 }
+
+func TestSnapshotHATR(t *testing.T) {
+	d := loadCSV(t, "chick_weights.csv", "weight")
+	a, _ := NewHATR(nil)
+	b, _ := NewHATR(map[string]any{"seed": 3})
+	for i := range d.rows {
+		y, _ := parseF(d.labels[i])
+		if i == len(d.rows)/2 {
+			snap, err := a.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.UnmarshalBinary(snap); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i >= len(d.rows)/2 {
+			pa, _ := a.Predict(&d.rows[i])
+			pb, _ := b.Predict(&d.rows[i])
+			if math.Float64bits(pa) != math.Float64bits(pb) {
+				t.Fatalf("row %d: %v vs %v after restore", i, pa, pb)
+			}
+			b.Learn(&d.rows[i], y)
+		}
+		a.Learn(&d.rows[i], y)
+	}
+}

@@ -387,10 +387,15 @@ func mustPort(s string) uint16 {
 // container stops, or wait runs out. On failure the error carries the
 // container's last log lines.
 func (r *Runtime) WaitReady(ctx context.Context, inst Instance, wait time.Duration) error {
+	return r.waitReady(ctx, inst, wait, 100*time.Millisecond)
+}
+
+// waitReady polls every interval (finer for the start-time benchmark).
+func (r *Runtime) waitReady(ctx context.Context, inst Instance, wait, interval time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	hc := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var last string
 	// Restarts before now (a container that Docker restarted after a
@@ -417,7 +422,7 @@ func (r *Runtime) WaitReady(ctx context.Context, inst Instance, wait time.Durati
 				last = err.Error()
 			}
 		}
-		if n%5 == 0 {
+		if n%max(1, int(500*time.Millisecond/interval)) == 0 {
 			res, err := r.cli.ContainerInspect(ctx, inst.Container, client.ContainerInspectOptions{})
 			// A restart means the server exited: the restart policy would
 			// only repeat the failure, so say so now rather than at --wait.

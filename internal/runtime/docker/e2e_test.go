@@ -396,4 +396,17 @@ func TestDeployReplayKillRedeploy(t *testing.T) {
 	if _, _, err := e.run("stop", model); err == nil {
 		t.Errorf("stop of an undeployed model succeeded")
 	}
+
+	// What make bench reports: the image stays under the 20 MB
+	// (a size, not a timing: safe to assert) and a cold start gets ready.
+	res, err := e.rt.Bench(ctx, e.bin, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ImageBytes <= 0 || res.ImageBytes > 20<<20 || len(res.StartToReady) != 1 {
+		t.Errorf("bench: image %d bytes (want 0 < size <= 20 MiB), %d start times", res.ImageBytes, len(res.StartToReady))
+	}
+	if ok, _ := e.rt.ImageExists(ctx, res.Image); ok {
+		t.Errorf("bench left its image %s", res.Image)
+	}
 }

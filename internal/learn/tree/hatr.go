@@ -1,0 +1,313 @@
+package tree
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/drift"
+)
+
+// normError is River's NormError: it min-max normalises absolute errors
+// with mean ± 3 sd of those seen (Welford), and tracks the normalised mean.
+type normError struct {
+	V        Gauss // raw absolute errors
+	MN, MAvg float64
+}
+
+func (e *normError) push(x float64) float64 {
+	e.V.Update(x, 1)
+	v := 0.5
+	if e.V.N != 1 {
+		if sd := math.Sqrt(e.V.Var()); sd > 0 {
+			v = (x + 3*sd) / (6 * sd)
+		}
+	}
+	e.MN++
+	e.MAvg += (1 / e.MN) * (v - e.MAvg)
+	return v
+}
+
+// hatrLeaf is River's AdaLeafRegressor.
+type hatrLeaf struct {
+	R    regLeaf
+	Det  *drift.ADWIN
+	Norm normError
+}
+
+// HATR is River's HoeffdingAdaptiveTreeRegressor: a HoeffdingTreeRegressor
+// whose nodes watch their normalised absolute error with ADWIN and grow
+// alternate subtrees on a drift. Predictions average the leaf x reaches
+// and the alternate subtrees' leaves on its way.
+type HATR struct {
+	t    Regressor
+	h    HATOptions
+	root *node[hatrLeaf]
+	rng  *pyRandom
+
+	leafBuf []*node[hatrLeaf]
+}
+
+// NewHATR builds a HoeffdingAdaptiveTreeRegressor from River-named params:
+// the hoeffding-regressor ones plus bootstrap_sampling,
+// drift_window_threshold, switch_significance, adwin_delta and seed
+// (default 42).
+func NewHATR(params map[string]any) (*HATR, error) {
+	o := RegressorDefaults()
+	h := HATDefaults()
+	p := newParamSet(params)
+	p.readCommon(&o)
+	p.int("min_samples_split", &o.MinSamplesSplit)
+	p.float("model_selector_decay", &o.ModelSelectorDecay)
+	p.int("digits", &o.Digits)
+	p.float("leaf_lr", &o.LeafLR)
+	p.bool("bootstrap_sampling", &h.BootstrapSampling)
+	p.int("drift_window_threshold", &h.DriftWindowThreshold)
+	p.float("switch_significance", &h.SwitchSignificance)
+	p.float("adwin_delta", &h.ADWINDelta)
+	seed := int(h.Seed)
+	p.int("seed", &seed)
+	h.Seed = int64(seed)
+	if err := p.done("hat-regressor"); err != nil {
+		return nil, err
+	}
+	if err := o.validate(true); err != nil {
+		return nil, err
+	}
+	if h.DriftWindowThreshold < 0 || !(h.SwitchSignificance > 0 && h.SwitchSignificance < 1) || !(h.ADWINDelta > 0 && h.ADWINDelta < 1) {
+		return nil, fmt.Errorf("hat-regressor: drift_window_threshold must be >= 0, switch_significance and adwin_delta in (0, 1)")
+	}
+	m := &HATR{t: Regressor{o: o}, h: h, rng: newPyRandom(h.Seed)}
+	m.t.maxDepth = o.maxDepth()
+	return m, nil
+}
+
+// Params returns the hyperparameters under River's names.
+func (m *HATR) Params() map[string]any {
+	p := m.t.Params()
+	p["bootstrap_sampling"] = m.h.BootstrapSampling
+	p["drift_window_threshold"] = m.h.DriftWindowThreshold
+	p["switch_significance"] = m.h.SwitchSignificance
+	p["adwin_delta"] = m.h.ADWINDelta
+	p["seed"] = m.h.Seed
+	return p
+}
+
+func hatrWeight(n *node[hatrLeaf]) float64 {
+	if n.Leaf != nil {
+		return n.Leaf.R.Stats.N
+	}
+	s := 0.0
+	for _, ch := range n.Children {
+		s += hatrWeight(ch)
+	}
+	return s
+}
+
+func (m *HATR) newLeaf(stats Gauss, parent *regLeaf, depth int) *node[hatrLeaf] {
+	return &node[hatrLeaf]{Leaf: &hatrLeaf{R: *m.t.newLeaf(stats, parent, depth), Det: drift.NewADWIN(m.h.ADWINDelta)}}
+}
+
+// Predict is River's predict_one: 0 before the first sample, else the
+// mean prediction of the leaves reached (alternates included).
+func (m *HATR) Predict(x *learn.Row) (float64, bool) {
+	if m.root == nil {
+		return 0, true
+	}
+	sum, n := 0.0, 0
+	m.collect(m.root, x, &sum, &n)
+	return sum / float64(n), true
+}
+
+func (m *HATR) collect(n *node[hatrLeaf], x *learn.Row, sum *float64, cnt *int) {
+	for n.Leaf == nil {
+		if n.Ada.Alt != nil {
+			m.collect(n.Ada.Alt, x, sum, cnt)
+		}
+		b := n.branchNo(x)
+		if b < 0 {
+			b = n.mostCommon(hatrWeight)
+		}
+		n = n.Children[b]
+	}
+	*sum += m.t.leafPredict(&n.Leaf.R, x)
+	*cnt++
+}
+
+// Learn learns one sample.
+func (m *HATR) Learn(x *learn.Row, y float64) { m.LearnWeighted(x, y, 1) }
+
+// LearnWeighted learns one sample with weight w.
+func (m *HATR) LearnWeighted(x *learn.Row, y, w float64) {
+	if m.root == nil {
+		m.root = m.newLeaf(Gauss{}, nil, 0)
+	}
+	m.learnNode(m.root, x, y, w, nil, -1)
+}
+
+func (m *HATR) learnNode(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *node[hatrLeaf], pb int) {
+	if n.Leaf != nil {
+		m.learnLeaf(n, x, y, w, parent, pb)
+	} else {
+		m.learnBranch(n, x, y, w, parent, pb)
+	}
+}
+
+// watch feeds |y - pred| to a node's normaliser and ADWIN; it reports a
+// drift with a rising error (a falling one resets the normaliser).
+func watch(det *drift.ADWIN, e *normError, absErr float64) bool {
+	old := e.MAvg
+	d := det.Update(e.push(absErr))
+	if d && e.MAvg < old {
+		*e = normError{}
+		return false
+	}
+	return d
+}
+
+func (m *HATR) learnLeaf(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *node[hatrLeaf], pb int) {
+	l := n.Leaf
+	pred := m.t.leafPredict(&l.R, x)
+	if m.h.BootstrapSampling {
+		if k := m.rng.poisson(1); k > 0 {
+			w *= float64(k)
+		}
+	}
+	watch(l.Det, &l.Norm, math.Abs(y-pred))
+	m.t.leafLearn(&l.R, x, y, w)
+	seen := l.R.Stats.N
+	if seen-l.R.LastSplit >= float64(m.t.o.GracePeriod) {
+		if float64(l.R.Depth) >= m.t.maxDepth {
+			l.R.deactivate()
+		} else if l.R.Active {
+			m.attemptSplit(n, parent, pb)
+			l.R.LastSplit = seen
+		}
+	}
+}
+
+func altLen(n *node[hatrLeaf]) (length, mean float64) {
+	if n.Leaf != nil {
+		return n.Leaf.Norm.V.N, n.Leaf.Norm.MAvg
+	}
+	return n.Ada.Norm.V.N, n.Ada.Norm.MAvg
+}
+
+func (m *HATR) learnBranch(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *node[hatrLeaf], pb int) {
+	a := n.Ada
+	leaf, _, _ := walk(n, x, true, hatrWeight)
+	pred := m.t.leafPredict(&leaf.Leaf.R, x)
+	if watch(a.Det, &a.Norm, math.Abs(y-pred)) {
+		a.Norm = normError{}
+		a.Alt = m.newLeaf(Gauss{}, nil, n.Depth)
+	} else if a.Alt != nil {
+		altN, altErr := altLen(a.Alt)
+		curN := a.Norm.V.N
+		if altN > float64(m.h.DriftWindowThreshold) && curN > float64(m.h.DriftWindowThreshold) {
+			old := a.Norm.MAvg
+			v := 2.0 * old * (1.0 - old) * math.Log(2.0/m.h.SwitchSignificance) * (1.0/altN + 1.0/curN)
+			bound := 0.0 // River: a negative argument (error rate above 1) clips the bound to 0
+			if v >= 0 {
+				bound = math.Sqrt(v)
+			}
+			if bound < old-altErr {
+				if parent != nil {
+					parent.Children[pb] = a.Alt
+					a.Alt = nil
+				} else {
+					m.root = a.Alt
+				}
+			} else if bound < altErr-old {
+				a.Alt = nil
+			}
+		}
+	}
+	// As in River, the alternate learns with this branch's parent.
+	if a.Alt != nil {
+		m.learnNode(a.Alt, x, y, w, parent, pb)
+	}
+	if b := n.branchNo(x); b >= 0 {
+		m.learnNode(n.Children[b], x, y, w, n, b)
+		return
+	}
+	if n.Kind == nominalMultiway && present(x, n.Feature) {
+		nl := m.newLeaf(Gauss{}, nil, n.Depth+1)
+		n.Cats = append(n.Cats, catOf(x, n.Feature))
+		n.Children = append(n.Children, nl)
+		m.learnNode(nl, x, y, w, n, len(n.Children)-1)
+		return
+	}
+	b := n.mostCommon(hatrWeight)
+	m.learnNode(n.Children[b], x, y, w, n, b)
+}
+
+func (m *HATR) attemptSplit(n, parent *node[hatrLeaf], pb int) {
+	l := &n.Leaf.R
+	best, split := m.t.decide(l)
+	if !split {
+		return
+	}
+	defer m.reactivate()
+	if best.feature < 0 {
+		l.deactivate()
+		return
+	}
+	br := newRegBranch[hatrLeaf](best, l)
+	br.Ada = &adaBranch[hatrLeaf]{Det: drift.NewADWIN(m.h.ADWINDelta)}
+	for _, st := range best.children {
+		br.Children = append(br.Children, m.newLeaf(st, l, l.Depth+1))
+	}
+	if parent == nil {
+		m.root = br
+	} else {
+		parent.Children[pb] = br
+	}
+}
+
+func hatrLeaves(n *node[hatrLeaf], out []*node[hatrLeaf]) []*node[hatrLeaf] {
+	if n.Leaf != nil {
+		return append(out, n)
+	}
+	for _, c := range n.Children {
+		out = hatrLeaves(c, out)
+		if c.Ada != nil && c.Ada.Alt != nil {
+			out = hatrLeaves(c.Ada.Alt, out)
+		}
+	}
+	return out
+}
+
+func (m *HATR) reactivate() {
+	m.leafBuf = hatrLeaves(m.root, m.leafBuf[:0])
+	for _, n := range m.leafBuf {
+		if l := &n.Leaf.R; !l.Active && float64(l.Depth) < m.t.maxDepth {
+			l.Active = true
+		}
+	}
+}
+
+type hatrState struct {
+	H    HATOptions
+	Root *node[hatrLeaf]
+	RNG  *pyRandom
+}
+
+// MarshalBinary saves the tree, its detectors and its random state.
+func (m *HATR) MarshalBinary() ([]byte, error) {
+	return encodeState(m.t.o, hatrState{H: m.h, Root: m.root, RNG: m.rng})
+}
+
+// UnmarshalBinary restores a tree saved by MarshalBinary.
+func (m *HATR) UnmarshalBinary(b []byte) error {
+	var s hatrState
+	o := m.t.o
+	if err := decodeState(b, &o, &s); err != nil {
+		return err
+	}
+	if s.RNG == nil {
+		return fmt.Errorf("hat-regressor snapshot has no random state")
+	}
+	m.t.o, m.h, m.root, m.rng = o, s.H, s.Root, s.RNG
+	m.t.maxDepth = o.maxDepth()
+	return nil
+}
