@@ -84,8 +84,42 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	release()
 	batch := req.Instances != nil
-	preds := make([]api.Prediction, len(xs))
 	var o outcome
+	if !batch {
+		id := req.ID
+		if id == "" {
+			id = s.newID()
+		}
+		var buf [256]byte
+		s.mu.Lock()
+		m, ver := s.m, s.version
+		aerr := m.predict(xs[0], &s.prow, &o)
+		var out []byte
+		ok := false
+		if aerr == nil {
+			out, ok = appendFastPrediction(buf[:0], m, &o, id, ver)
+		}
+		var pred api.Prediction
+		if aerr == nil && !ok {
+			pred.Prediction, pred.Proba = m.answer(&o)
+			pred.ID, pred.ModelVersion = id, ver
+		}
+		s.mu.Unlock()
+		if aerr != nil {
+			s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
+			return
+		}
+		s.cache.put(id, xs[0], time.Now())
+		s.preds.Add(1)
+		if !ok {
+			writeJSON(w, http.StatusOK, pred)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+		return
+	}
+	preds := make([]api.Prediction, len(xs))
 	s.mu.Lock()
 	m, ver := s.m, s.version
 	for i, x := range xs {
@@ -410,7 +444,25 @@ func appendFastResult(b []byte, m *model, it *streamItem) ([]byte, bool) {
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, int64(it.line), 10)
 	b = append(b, `,"prediction":`...)
+	b, ok := appendPrediction(b, m, &it.out)
+	if !ok {
+		return b[:start], false
+	}
 	o := &it.out
+	if it.seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, it.seq, 10)
+	}
+	if o.drift {
+		b = append(b, `,"drift":true`...)
+	}
+	return append(b, "}\n"...), true
+}
+
+// appendPrediction writes the prediction value and, for classifiers, the
+// ,"proba":{...} member, as encoding/json would (sorted keys).
+func appendPrediction(b []byte, m *model, o *outcome) ([]byte, bool) {
+	start := len(b)
 	switch {
 	case o.empty:
 		b = append(b, "null"...)
@@ -447,13 +499,23 @@ func appendFastResult(b []byte, m *model, it *streamItem) ([]byte, bool) {
 			b = append(b, '}')
 		}
 	}
-	if it.seq != 0 {
-		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, it.seq, 10)
+	return b, true
+}
+
+// appendFastPrediction writes the reply of a single prediction as
+// encoding/json writes api.Prediction.
+func appendFastPrediction(b []byte, m *model, o *outcome, id string, ver int) ([]byte, bool) {
+	b = append(b, `{"id":`...)
+	b, ok := appendJSONString(b, id)
+	if !ok {
+		return b, false
 	}
-	if o.drift {
-		b = append(b, `,"drift":true`...)
+	b = append(b, `,"prediction":`...)
+	if b, ok = appendPrediction(b, m, o); !ok {
+		return b, false
 	}
+	b = append(b, `,"model_version":`...)
+	b = strconv.AppendInt(b, int64(ver), 10)
 	return append(b, "}\n"...), true
 }
 

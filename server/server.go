@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,5 +353,8 @@ func (s *Server) countersLocked() api.Counters {
 }
 
 func (s *Server) newID() string {
-	return s.idPrefix + "-" + fmt.Sprint(s.idSeq.Add(1))
+	b := make([]byte, 0, len(s.idPrefix)+12)
+	b = append(b, s.idPrefix...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, s.idSeq.Add(1), 10))
 }

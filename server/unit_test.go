@@ -122,6 +122,16 @@ func TestFastResultMatchesEncodingJSON(t *testing.T) {
 			if string(got) != string(want)+"\n" {
 				t.Errorf("%s:\nfast %s\njson %s", task, got, want)
 			}
+			got, ok = appendFastPrediction(nil, m, &o, "p-1", 3)
+			if !ok {
+				t.Fatalf("%s %+v: fast prediction refused", task, o)
+			}
+			pr := api.Prediction{ID: "p-1", ModelVersion: 3}
+			pr.Prediction, pr.Proba = m.answer(&o)
+			want, _ = json.Marshal(pr)
+			if string(got) != string(want)+"\n" {
+				t.Errorf("%s:\nfast %s\njson %s", task, got, want)
+			}
 		}
 	}
 	if _, ok := appendJSONString(nil, `a"b`); ok {

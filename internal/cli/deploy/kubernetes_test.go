@@ -1,10 +1,13 @@
 package deploy
 
 import (
+	"bytes"
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/olops/olops/internal/cli/cmdutil"
 	"github.com/olops/olops/internal/runtime/kubernetes"
 )
 
@@ -203,5 +206,59 @@ func TestReadEnvFile(t *testing.T) {
 	writeFile(t, p, "A=1\nnot a pair\n")
 	if _, err := ReadEnvFile(p); err == nil || !strings.Contains(err.Error(), ":2:") {
 		t.Fatalf("bad line: %v, want an error naming line 2", err)
+	}
+}
+
+func newTestFactory(t *testing.T) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctxFile := filepath.Join(t.TempDir(), "contexts.json")
+	f := &cmdutil.Factory{
+		IO:    &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Build: cmdutil.Build{Version: "1.2.3"},
+		Getenv: func(k string) string {
+			if k == "OLOPS_CONTEXT" {
+				return ctxFile
+			}
+			return ""
+		},
+	}
+	return f, &out, &errOut
+}
+
+func TestDeployKubernetesRenderAndApplyWithoutHelm(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "olops.yaml")
+	writeFile(t, cfg, testConfig)
+	f, out, _ := newTestFactory(t)
+	cmd := NewCmdDeploy(f)
+	cmd.SetArgs([]string{"--target", "kubernetes", "--render", "-f", cfg, "--replicas", "2"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := kubernetes.Documents(out.String())
+	if err != nil || len(docs) != 6 {
+		t.Fatalf("render printed %d documents (%v), want 6", len(docs), err)
+	}
+	if !strings.Contains(out.String(), "image: \"ghcr.io/olops/olops:1.2.3\"") || !strings.Contains(out.String(), "replicas: 2") {
+		t.Errorf("render did not apply the version's image or the replicas:\n%s", out)
+	}
+	// A second render keeps the tokens (they are in the context file).
+	first := out.String()
+	out.Reset()
+	cmd = NewCmdDeploy(f)
+	cmd.SetArgs([]string{"--target", "kubernetes", "-f", cfg, "--replicas", "2"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != first {
+		t.Errorf("rendering twice changed the manifests (the tokens should be reused)")
+	}
+
+	t.Setenv("PATH", t.TempDir())
+	cmd = NewCmdDeploy(f)
+	cmd.SetArgs([]string{"--target", "kubernetes", "--apply", "-f", cfg})
+	err = cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "helm") || !strings.Contains(err.Error(), "install") {
+		t.Fatalf("--apply without helm: %v, want an error that says to install helm", err)
 	}
 }

@@ -3,7 +3,6 @@ package forest
 import (
 	"errors"
 	"io"
-	"math"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
@@ -77,4 +76,3 @@ func TestARFRecoversFromDrift(t *testing.T) {
 		t.Errorf("accuracy %.3f just after the drift, %.3f at the end: the forest did not adapt", justAfter, after)
 	}
 }
-

@@ -69,28 +69,33 @@ func BenchmarkPredict(b *testing.B) {
 	}
 }
 
-// BenchmarkLinreg times predict+learn of StandardScaler | LinearRegression.
-func BenchmarkLinreg(b *testing.B) {
-	src, err := stream.OpenCSV(filepath.Join(sharedDir(b), "datasets", "trump_approval.csv.gz"), stream.CSVOptions{Target: "five_thirty_eight"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	p, _ := models.New(learn.Spec{Task: learn.Regression, Model: "linreg"})
-	d, err := eval.Preload(p, src, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ys := make([]float64, len(d.Labels))
-	for i, l := range d.Labels {
-		ys[i], _ = p.Target(l)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		k := i % len(d.Rows)
-		p.Predict(&d.Rows[k])
-		p.LearnValue(&d.Rows[k], ys[k])
+// BenchmarkRegressors times predict+learn of the linear regressors
+// (StandardScaler | LinearRegression, PARegressor) on trump_approval.
+func BenchmarkRegressors(b *testing.B) {
+	for _, m := range []string{"linreg", "pa-regressor"} {
+		b.Run(m, func(b *testing.B) {
+			src, err := stream.OpenCSV(filepath.Join(sharedDir(b), "datasets", "trump_approval.csv.gz"), stream.CSVOptions{Target: "five_thirty_eight"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer src.Close()
+			p, _ := models.New(learn.Spec{Task: learn.Regression, Model: m})
+			d, err := eval.Preload(p, src, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ys := make([]float64, len(d.Labels))
+			for i, l := range d.Labels {
+				ys[i], _ = p.Target(l)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := i % len(d.Rows)
+				p.Predict(&d.Rows[k])
+				p.LearnValue(&d.Rows[k], ys[k])
+			}
+		})
 	}
 }
 

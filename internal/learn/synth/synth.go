@@ -1,9 +1,11 @@
-// Package synth generates River 0.21's synthetic streams, seeded and
+// Package synth generates River's synthetic streams, seeded and
 // repeatable: SEA, STAGGER, Agrawal, rotating Hyperplane and RandomRBF,
 // alone or as River's ConceptDriftStream mixing two concepts of the same
 // generator. The generators draw from the same Mersenne Twister River
-// uses (random.Random or NumPy's RandomState, whichever River's class
-// does), so a seed gives River's rows.
+// uses: random.Random for SEA and Hyperplane, NumPy's RandomState for
+// STAGGER, Agrawal, RandomRBF and the drift mixing (the NumPy-based
+// versions of those classes; later River releases moved them to
+// random.Random). The tests check the rows River's docstrings print.
 //
 // Feature names: River numbers the features of SEA, Hyperplane and
 // RandomRBF 0, 1, 2...; olops names them x0, x1, x2... STAGGER's are size,

@@ -301,7 +301,13 @@ func (r *Runtime) deployReplica(ctx context.Context, spec *Spec, d *Deployment, 
 		}
 	}
 	if _, err := r.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		return Instance{}, false, fmt.Errorf("starting container %s: %w", name, r.wrap(err))
+		// A container that never started is only clutter: remove it.
+		r.cli.ContainerRemove(context.WithoutCancel(ctx), created.ID, client.ContainerRemoveOptions{Force: true})
+		hint := ""
+		if strings.Contains(err.Error(), "already allocated") || strings.Contains(err.Error(), "address already in use") {
+			hint = ": pick free ports with --public-port and --management-port (0: any free port)"
+		}
+		return Instance{}, false, fmt.Errorf("starting container %s: %w%s", name, r.wrap(err), hint)
 	}
 	spec.logf("started %s\n", name)
 	inst, err := r.instance(ctx, name)

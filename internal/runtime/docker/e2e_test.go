@@ -327,6 +327,14 @@ func TestDeployReplayKillRedeploy(t *testing.T) {
 	if d3.Replaced != 1 || d3.NewTokens || d3.Instances[0].ID == d.Instances[0].ID || d3.Instances[0].ConfigHash == d.Instances[0].ConfigHash {
 		t.Errorf("redeploy of a changed config: %+v", d3)
 	}
+	// The same config again: nothing to do, the container keeps running.
+	var d4 Deployment
+	if err := json.Unmarshal([]byte(e.olops(deployArgs...)), &d4); err != nil {
+		t.Fatal(err)
+	}
+	if d4.Unchanged != 1 || d4.Replaced != 0 || d4.Instances[0].ID != d3.Instances[0].ID {
+		t.Errorf("redeploy of the same config replaced the container: %+v", d4)
+	}
 	c = e.context(model)
 	var m3 api.Metrics
 	call(t, "GET", c.ManagementURL+"/v1/metrics", c.ManagementToken, nil, &m3)
