@@ -54,3 +54,36 @@ func BenchmarkStream(b *testing.B) {
 		b.Fatalf("%d results for %d lines", n, b.N)
 	}
 }
+
+// BenchmarkPredictHandler is the public handler's CPU cost per prediction
+// (no network).
+func BenchmarkPredictHandler(b *testing.B) {
+	cfg := config.Default("logreg", "y", learn.Binary)
+	srv, err := New(context.Background(), cfg, Options{DataDir: b.TempDir(), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.PublicHandler()
+	body := []byte(`{"features":{"nswprice":0.056,"nswdemand":0.44,"vicprice":0.003,"vicdemand":0.42,"transfer":0.41,"day":"3"}}`)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &nullWriter{h: http.Header{}}
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", "/v1/predict", bytes.NewReader(body))
+			w.code = 0
+			h.ServeHTTP(w, req)
+			if w.code != 0 && w.code != 200 {
+				b.Fatal(w.code)
+			}
+		}
+	})
+}
+
+type nullWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *nullWriter) Header() http.Header         { return w.h }
+func (w *nullWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nullWriter) WriteHeader(c int)           { w.code = c }

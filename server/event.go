@@ -32,9 +32,21 @@ type sample []kv
 // event is one learn event as logged: its features, its label and when it
 // was accepted.
 type event struct {
-	X     sample
-	Label string
-	Time  int64 // unix nanoseconds
+	X      sample
+	Label  string
+	Time   int64   // unix nanoseconds
+	Served *served // for a label joined by id: the prediction it scores
+}
+
+// served is the prediction a client was given, kept with its features so
+// that a label arriving later scores what was served (and replay scores
+// the same).
+type served struct {
+	Version int
+	Empty   bool
+	Class   int
+	Proba   []float64
+	Value   float64
 }
 
 // canonical turns raw JSON feature values into a sample, without the
@@ -111,7 +123,23 @@ func (e *event) appendTo(b []byte) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Label)))
 	b = append(b, e.Label...)
-	return binary.AppendVarint(b, e.Time)
+	b = binary.AppendVarint(b, e.Time)
+	if sv := e.Served; sv != nil {
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(sv.Version))
+		if sv.Empty {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendVarint(b, int64(sv.Class))
+		b = binary.AppendUvarint(b, uint64(len(sv.Proba)))
+		for _, q := range sv.Proba {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(q))
+		}
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(sv.Value))
+	}
+	return b
 }
 
 var errShort = errors.New("event record is truncated")
@@ -170,5 +198,39 @@ func decodeEvent(b []byte) (event, error) {
 		return e, errShort
 	}
 	e.Time = t
+	b = b[k:]
+	if len(b) == 0 || b[0] != 1 {
+		return e, nil
+	}
+	b = b[1:]
+	sv := &served{}
+	ver, k := binary.Uvarint(b)
+	if k <= 0 || len(b) < k+1 {
+		return e, errShort
+	}
+	sv.Version, sv.Empty = int(ver), b[k] == 1
+	b = b[k+1:]
+	class, k := binary.Varint(b)
+	if k <= 0 {
+		return e, errShort
+	}
+	sv.Class = int(class)
+	b = b[k:]
+	n, k = binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b))/8 {
+		return e, errShort
+	}
+	b = b[k:]
+	if uint64(len(b)) < 8*(n+1) {
+		return e, errShort
+	}
+	if n > 0 {
+		sv.Proba = make([]float64, n)
+	}
+	for i := range sv.Proba {
+		sv.Proba[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	sv.Value = math.Float64frombits(binary.LittleEndian.Uint64(b[8*n:]))
+	e.Served = sv
 	return e, nil
 }

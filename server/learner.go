@@ -88,7 +88,6 @@ func (s *Server) do(ctx context.Context, fn func() error) error {
 // jobs in order, applies a batch of learns, commits them in one
 // transaction (group commit) and only then answers.
 func (s *Server) learner(stop <-chan struct{}) {
-	fsync := s.cfg.Load().Spec.Durability == "fsync"
 	var pending *job
 	var batch []*job
 	for {
@@ -110,7 +109,9 @@ func (s *Server) learner(stop <-chan struct{}) {
 			}
 		}
 		batch = append(batch[:0], j)
-		if j.kind != jobCmd && !fsync {
+		// fsync mode commits each request on its own; batch and none
+		// group whatever is queued (read each time: PUT may change it).
+		if j.kind != jobCmd && s.cfg.Load().Spec.Durability != "fsync" {
 			n := j.size()
 		drain:
 			for n < maxBatch {
@@ -171,6 +172,10 @@ func (s *Server) runLearns(batch []*job) {
 		seq := s.seq + 1
 		drifted := m.drifts
 		e.Time = now
+		if e.Served != nil && e.Served.Version != s.version {
+			// The model changed since: score it progressively instead.
+			e.Served = nil
+		}
 		if err := m.apply(e, seq, o); err != nil {
 			applyErr = err
 			return 0, &api.Error{Error: "internal error: " + err.Error()}

@@ -251,6 +251,7 @@ func (m *model) fill(x sample, r *learn.Row, learning bool) *api.Error {
 // pipeline's buffers.
 type outcome struct {
 	empty bool
+	class int
 	label string
 	value float64
 	proba []float64 // by class id
@@ -258,7 +259,7 @@ type outcome struct {
 }
 
 func (m *model) detach(pr learn.Prediction, o *outcome) {
-	o.empty = pr.Empty
+	o.empty, o.class = pr.Empty, pr.Class
 	o.label, o.value = pr.Label, pr.Value
 	o.proba = append(o.proba[:0], pr.Proba...)
 }
@@ -279,7 +280,13 @@ func (m *model) apply(e *event, seq uint64, o *outcome) error {
 	if err := m.fill(e.X, r, true); err != nil {
 		return fmt.Errorf("event %d: %s", seq, err.Error)
 	}
-	pr := m.p.Predict(r)
+	var pr learn.Prediction
+	if sv := e.Served; sv != nil && o == nil {
+		// A late label scores the prediction that was served.
+		pr = learn.Prediction{Empty: sv.Empty, Class: sv.Class, Proba: sv.Proba, Value: sv.Value}
+	} else {
+		pr = m.p.Predict(r)
+	}
 	if o != nil {
 		m.detach(pr, o)
 		o.drift = false
@@ -353,6 +360,11 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// served captures an outcome as the prediction a client was given.
+func (o *outcome) served(version int) *served {
+	return &served{Version: version, Empty: o.empty, Class: o.class, Proba: append([]float64(nil), o.proba...), Value: o.value}
 }
 
 // answer turns an outcome into the API's prediction and probabilities.

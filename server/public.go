@@ -109,7 +109,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
 			return
 		}
-		s.cache.put(id, xs[0], time.Now())
+		s.cache.put(id, xs[0], o.served(ver), time.Now())
 		s.preds.Add(1)
 		if !ok {
 			writeJSON(w, http.StatusOK, pred)
@@ -120,6 +120,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	preds := make([]api.Prediction, len(xs))
+	svs := make([]*served, len(xs))
 	s.mu.Lock()
 	m, ver := s.m, s.version
 	for i, x := range xs {
@@ -133,6 +134,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		}
 		preds[i].Prediction, preds[i].Proba = m.answer(&o)
 		preds[i].ModelVersion = ver
+		svs[i] = o.served(ver)
 	}
 	s.mu.Unlock()
 	now := time.Now()
@@ -142,7 +144,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 			id = s.newID()
 		}
 		preds[i].ID = id
-		s.cache.put(id, xs[i], now)
+		s.cache.put(id, xs[i], svs[i], now)
 	}
 	s.preds.Add(uint64(len(preds)))
 	if batch {
@@ -182,6 +184,7 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var x sample
+	var sv *served
 	joined := false
 	if req.Features != nil {
 		var aerr *api.Error
@@ -191,7 +194,7 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		var ok bool
-		if x, ok = s.cache.get(req.ID, time.Now()); !ok {
+		if x, sv, ok = s.cache.get(req.ID, time.Now()); !ok {
 			s.refuse(w, newReqError(http.StatusNotFound, "id", "no prediction %q is kept (unknown, already labelled or expired after 1h): send the features with the label", req.ID))
 			return
 		}
@@ -206,7 +209,7 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 	if joined {
 		joinedID = req.ID
 	}
-	s.learnEvent(w, r.Context(), event{X: x, Label: label}, joinedID)
+	s.learnEvent(w, r.Context(), event{X: x, Label: label, Served: sv}, joinedID)
 }
 
 // learnEvent hands one event to the learner and answers once it is

@@ -21,23 +21,23 @@ func TestIDCacheBoundsAndExpiry(t *testing.T) {
 	c := newIDCache(3, time.Minute)
 	now := time.Now()
 	for i, id := range []string{"a", "b", "c", "d"} {
-		c.put(id, sample{{Name: id}}, now.Add(time.Duration(i)*time.Second))
+		c.put(id, sample{{Name: id}}, nil, now.Add(time.Duration(i)*time.Second))
 	}
-	if _, ok := c.get("a", now); ok {
+	if _, _, ok := c.get("a", now); ok {
 		t.Error("the oldest entry survived past the size bound")
 	}
-	if x, ok := c.get("d", now.Add(4*time.Second)); !ok || x[0].Name != "d" {
+	if x, _, ok := c.get("d", now.Add(4*time.Second)); !ok || x[0].Name != "d" {
 		t.Error("the newest entry is missing")
 	}
-	if _, ok := c.get("b", now.Add(2*time.Minute)); ok {
+	if _, _, ok := c.get("b", now.Add(2*time.Minute)); ok {
 		t.Error("an expired entry was returned")
 	}
 	c.remove("c")
-	if _, ok := c.get("c", now); ok {
+	if _, _, ok := c.get("c", now); ok {
 		t.Error("a removed entry was returned")
 	}
 	// Expired entries are dropped on insert.
-	c.put("e", nil, now.Add(time.Hour))
+	c.put("e", nil, nil, now.Add(time.Hour))
 	if len(c.items) != 1 {
 		t.Errorf("%d entries kept after expiry, want 1", len(c.items))
 	}
@@ -136,5 +136,30 @@ func TestFastResultMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, ok := appendJSONString(nil, `a"b`); ok {
 		t.Error("a quote was not escaped")
+	}
+}
+
+func TestLateLabelScoresTheServedPrediction(t *testing.T) {
+	m, err := newModel(config.Default("logreg", "y", learn.Binary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := sample{{Name: "a", V: value{Num: 1}}}
+	// Served "1" with certainty, label 1: a hit, whatever the model says now.
+	if err := m.apply(&event{X: x, Label: "1", Served: &served{Class: 1, Proba: []float64{0, 1}}}, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Served "0", label 1: a miss.
+	if err := m.apply(&event{X: x, Label: "1", Served: &served{Class: 0, Proba: []float64{1, 0}}}, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if acc := m.set.Overall()["accuracy"]; acc != 0.5 {
+		t.Fatalf("accuracy %v, want 0.5 from the two served predictions", acc)
+	}
+	// The served prediction survives the log encoding.
+	e := event{X: x, Label: "1", Time: 3, Served: &served{Version: 4, Class: 1, Proba: []float64{0.25, 0.75}, Value: 2}}
+	got, err := decodeEvent(e.appendTo(nil))
+	if err != nil || got.Served == nil || got.Served.Version != 4 || got.Served.Proba[1] != 0.75 || got.Served.Value != 2 || got.Served.Class != 1 {
+		t.Fatalf("%+v %v", got.Served, err)
 	}
 }

@@ -12,34 +12,49 @@ import (
 
 // idCache keeps the features of recent predictions under their id so that
 // a label arriving later can be joined to them. It is bounded in size
-// (oldest first out) and in age.
+// (oldest first out) and in age. Features are kept encoded: one
+// pointer-free slice per entry keeps the garbage collector's work small.
 type idCache struct {
 	mu    sync.Mutex
 	max   int
 	ttl   time.Duration
 	items map[string]cached
-	order []string // insertion order, a queue
+	order []queued // insertion order, a queue
 	head  int
+	gen   uint64
 }
 
 type cached struct {
-	x  sample
-	at time.Time
+	x   []byte // event encoding of the sample (no label)
+	at  time.Time
+	gen uint64
+}
+
+type queued struct {
+	id  string
+	at  time.Time
+	gen uint64
 }
 
 func newIDCache(max int, ttl time.Duration) *idCache {
 	return &idCache{max: max, ttl: ttl, items: make(map[string]cached)}
 }
 
-func (c *idCache) put(id string, x sample, now time.Time) {
+func (c *idCache) put(id string, x sample, sv *served, now time.Time) {
+	enc := (&event{X: x, Served: sv}).appendTo(make([]byte, 0, 48+16*len(x)))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.items[id]; !ok {
-		c.order = append(c.order, id)
-	}
-	c.items[id] = cached{x: x, at: now}
-	for len(c.items) > c.max || (c.head < len(c.order) && c.expired(c.order[c.head], now)) {
-		c.evictOne()
+	c.gen++
+	c.items[id] = cached{x: enc, at: now, gen: c.gen}
+	c.order = append(c.order, queued{id: id, at: now, gen: c.gen})
+	for c.head < len(c.order) && (len(c.items) > c.max || now.Sub(c.order[c.head].at) > c.ttl) {
+		q := c.order[c.head]
+		c.order[c.head] = queued{}
+		c.head++
+		// A reused id was put again later: only its newest entry counts.
+		if it, ok := c.items[q.id]; ok && it.gen == q.gen {
+			delete(c.items, q.id)
+		}
 	}
 	// Compact the queue once half of it is consumed.
 	if c.head > 1024 && c.head*2 > len(c.order) {
@@ -48,30 +63,20 @@ func (c *idCache) put(id string, x sample, now time.Time) {
 	}
 }
 
-func (c *idCache) expired(id string, now time.Time) bool {
-	it, ok := c.items[id]
-	return !ok || now.Sub(it.at) > c.ttl
-}
-
-func (c *idCache) evictOne() {
-	if c.head >= len(c.order) {
-		return
-	}
-	id := c.order[c.head]
-	c.order[c.head] = ""
-	c.head++
-	delete(c.items, id)
-}
-
-// get returns the features predicted under id, if still kept.
-func (c *idCache) get(id string, now time.Time) (sample, bool) {
+// get returns the features predicted under id and the prediction
+// served, if still kept.
+func (c *idCache) get(id string, now time.Time) (sample, *served, bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	it, ok := c.items[id]
+	c.mu.Unlock()
 	if !ok || now.Sub(it.at) > c.ttl {
-		return nil, false
+		return nil, nil, false
 	}
-	return it.x, true
+	e, err := decodeEvent(it.x)
+	if err != nil {
+		return nil, nil, false
+	}
+	return e.X, e.Served, true
 }
 
 // remove forgets id once its label was learned (a label joins once).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type deployOptions struct {
 	envFile        string
 	wait           time.Duration
 	bake           bool
+	mountConfig    bool
 	target         string
 	image          string
 	render         bool
@@ -88,6 +90,7 @@ it with helm (--apply).`,
 	fl.StringVar(&o.envFile, "env-file", "", "file of KEY=VALUE lines for the container's environment")
 	fl.DurationVar(&o.wait, "wait", 30*time.Second, "how long to wait for /readyz")
 	fl.BoolVar(&o.bake, "bake", false, "bake the config into a derived image instead of copying it into the container")
+	fl.BoolVar(&o.mountConfig, "mount-config", false, "bind-mount the config file read-only instead of copying it in (the Engine must be local; the file must be readable by all)")
 	fl.StringVar(&o.target, "target", "docker", "where to run: docker or kubernetes")
 	fl.StringVar(&o.image, "image", "", "image to run (default: built from this binary, else the released image)")
 	fl.BoolVar(&o.render, "render", false, "kubernetes: print the rendered manifests")
@@ -160,6 +163,19 @@ func runDocker(ctx context.Context, f *cmdutil.Factory, o *deployOptions) error 
 			return err
 		}
 	}
+	var mountPath string
+	if o.mountConfig {
+		if o.bake {
+			return cmdutil.Usage("--mount-config and --bake exclude each other: the config is either mounted or inside the image")
+		}
+		if mountPath, err = filepath.Abs(o.file); err != nil {
+			return err
+		}
+		if st, err := os.Stat(mountPath); err == nil && st.Mode().Perm()&0o004 == 0 {
+			return fmt.Errorf("%s is not readable by others (mode %04o): the container's user (uid 65532) could not read it when mounted; "+
+				"chmod o+r it, or drop --mount-config (the default copies the config in)", o.file, st.Mode().Perm())
+		}
+	}
 	rt, err := docker.New(ctx)
 	if err != nil {
 		return err
@@ -177,6 +193,7 @@ func runDocker(ctx context.Context, f *cmdutil.Factory, o *deployOptions) error 
 		Env:            env,
 		Wait:           o.wait,
 		Bake:           o.bake,
+		MountConfig:    mountPath,
 		Build:          docker.BuildArgs{Version: f.Build.Version, Revision: f.Build.Commit},
 		Log:            progress(f),
 	})

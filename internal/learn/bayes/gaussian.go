@@ -27,11 +27,11 @@ type GaussianNB struct {
 	Mean       [][]float64
 	S          [][]float64 // sum of squared deviations (River's Var._S)
 
-	// Per (class, feature), kept current by Learn: the variance and the
+	// Per (class, feature), kept current by Learn: -2·variance and the
 	// density's normaliser sqrt(2πv), so that a prediction computes one
 	// exp per feature and no square root.
-	vars, norms [][]float64
-	jll         []float64
+	neg2v, norms [][]float64
+	jll          []float64
 }
 
 // New returns an empty model; minClasses as in GaussianNB.MinClasses.
@@ -44,7 +44,7 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		m.N = append(m.N, nil)
 		m.Mean = append(m.Mean, nil)
 		m.S = append(m.S, nil)
-		m.vars = append(m.vars, nil)
+		m.neg2v = append(m.neg2v, nil)
 		m.norms = append(m.norms, nil)
 	}
 	m.Counts[y]++
@@ -52,11 +52,11 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		m.N[y] = append(m.N[y], 0)
 		m.Mean[y] = append(m.Mean[y], 0)
 		m.S[y] = append(m.S[y], 0)
-		m.vars[y] = append(m.vars[y], 0)
+		m.neg2v[y] = append(m.neg2v[y], 0)
 		m.norms[y] = append(m.norms[y], 0)
 	}
 	n, mean, s := m.N[y], m.Mean[y], m.S[y]
-	vars, norms := m.vars[y], m.norms[y]
+	neg2v, norms := m.neg2v[y], m.norms[y]
 	for i, xi := range x.X {
 		if xi != xi {
 			continue
@@ -66,28 +66,28 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		n[i]++
 		mean[i] += (xi - old) / n[i]
 		s[i] += (xi - old) * (xi - mean[i])
-		vars[i], norms[i] = variance(n[i], s[i])
+		neg2v[i], norms[i] = variance(n[i], s[i])
 	}
 }
 
-// variance is River's Var.get (ddof 1, 0 below two samples) and the
-// Gaussian density's normaliser for it.
-func variance(n, s float64) (v, norm float64) {
+// variance returns -2 times River's Var.get (ddof 1, 0 below two samples)
+// and the Gaussian density's normaliser sqrt(2πv).
+func variance(n, s float64) (neg2v, norm float64) {
 	if n <= 1 {
 		return 0, 0
 	}
-	v = s / (n - 1)
-	return v, math.Sqrt(2 * math.Pi * v)
+	v := s / (n - 1)
+	return -2 * v, math.Sqrt(2 * math.Pi * v)
 }
 
-// pdf is River's proba.Gaussian density for variance v (normaliser
-// norm): 0 when the variance is 0.
-func pdf(x, mean, v, norm float64) float64 {
-	if v == 0 {
+// pdf is River's proba.Gaussian density, exp((x-μ)²/(-2v))/sqrt(2πv),
+// given -2v and the normaliser: 0 when the variance is 0.
+func pdf(x, mean, neg2v, norm float64) float64 {
+	if neg2v == 0 {
 		return 0
 	}
 	d := x - mean
-	return math.Exp(d*d/(-2*v)) / norm
+	return exp(d*d/neg2v) / norm
 }
 
 // PredictProba returns P(class) for each class id, or nothing before the
@@ -112,17 +112,24 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 		// product leaves [1e-140, 1e140] (each factor lies in [1e-9, 1e162]):
 		// one log per class instead of one per feature.
 		ll, prod := 0.0, 1.0
-		mean, vars, norms := m.Mean[c], m.vars[c], m.norms[c]
-		for i, xi := range x.X {
+		k := min(len(x.X), len(m.neg2v[c]))
+		mean, neg2v, norms := m.Mean[c][:k], m.neg2v[c][:k], m.norms[c][:k]
+		for i, xi := range x.X[:k] {
 			if xi != xi {
 				continue
 			}
-			p := 0.0
-			if i < len(vars) {
-				p = pdf(xi, mean[i], vars[i], norms[i])
-			}
-			prod *= 1e-9 + p
+			prod *= 1e-9 + pdf(xi, mean[i], neg2v[i], norms[i])
 			if prod < 1e-140 || prod > 1e140 {
+				ll += math.Log(prod)
+				prod = 1
+			}
+		}
+		for _, xi := range x.X[k:] { // features the class never saw: pdf 0
+			if xi != xi {
+				continue
+			}
+			prod *= 1e-9
+			if prod < 1e-140 {
 				ll += math.Log(prod)
 				prod = 1
 			}
@@ -174,13 +181,13 @@ func (m *GaussianNB) UnmarshalBinary(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode((*plain)(m)); err != nil {
 		return fmt.Errorf("decode gnb state: %w", err)
 	}
-	m.vars = make([][]float64, len(m.S))
+	m.neg2v = make([][]float64, len(m.S))
 	m.norms = make([][]float64, len(m.S))
 	for c := range m.S {
-		m.vars[c] = make([]float64, len(m.S[c]))
+		m.neg2v[c] = make([]float64, len(m.S[c]))
 		m.norms[c] = make([]float64, len(m.S[c]))
 		for i := range m.S[c] {
-			m.vars[c][i], m.norms[c][i] = variance(m.N[c][i], m.S[c][i])
+			m.neg2v[c][i], m.norms[c][i] = variance(m.N[c][i], m.S[c][i])
 		}
 	}
 	return nil

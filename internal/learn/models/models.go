@@ -164,6 +164,14 @@ func TaskOf(model string) (learn.Task, bool) {
 	return f.Task, true
 }
 
+// Supports reports whether New builds model for task: a classifier name on
+// a regression task is accepted when its "-regressor" variant exists
+// (hoeffding, arf, hat on a numeric target).
+func Supports(model string, task learn.Task) bool {
+	_, _, err := resolve(registry(), model, task)
+	return err == nil
+}
+
 // New builds the pipeline spec asks for, with River's defaults for every
 // parameter the spec leaves out. logreg and linreg get a StandardScaler in
 // front unless spec.Steps names the preprocessing. An empty spec.Task is

@@ -249,3 +249,18 @@ func TestMulticlassPipelineNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestSupports(t *testing.T) {
+	if !models.Supports("linreg", learn.Regression) || models.Supports("linreg", learn.Binary) {
+		t.Error("linreg")
+	}
+	if !models.Supports("gnb", learn.Multiclass) || models.Supports("gnb", learn.Regression) {
+		t.Error("gnb")
+	}
+	if slices.Contains(models.Names(), "hoeffding-regressor") && !models.Supports("hoeffding", learn.Regression) {
+		t.Error("hoeffding on a regression task should mean hoeffding-regressor")
+	}
+	if models.Supports("svm", learn.Binary) {
+		t.Error("svm")
+	}
+}

@@ -125,7 +125,7 @@ func TestRiverParity(t *testing.T) {
 				if !ok || math.Abs(got-want) > 5e-5 {
 					t.Errorf("%s = %.6f, River %.6f", m, got, want)
 				} else {
-					t.Logf("%s = %.6f, River %.6f", m, got, want)
+					t.Logf("%s = %.6f, River %.6f (diff %.1e)", m, got, want, got-want)
 				}
 			}
 		})

@@ -96,17 +96,26 @@ func (s *StandardScaler) Learn(x *learn.Row) {
 // Transform writes (x - mean) / std into out.
 func (s *StandardScaler) Transform(x, out *learn.Row) {
 	numericOut(x, out)
-	o := out.X[:len(x.X)]
-	means, stds := s.Means, s.stds[:len(s.Means)]
-	for i, xi := range x.X {
+	n := min(len(x.X), len(s.Means))
+	xs, o := x.X[:n], out.X[:n]
+	means, stds := s.Means[:n], s.stds[:n]
+	for i, xi := range xs {
+		sd := stds[i]
 		switch {
 		case xi != xi: // missing stays missing
 			o[i] = xi
-		case i >= len(means):
-			// Never learned: River's defaultdicts give mean 0, var 0.
+		case sd == 0: // River's safe_div
 			o[i] = 0
 		default:
-			o[i] = safeDiv(xi-means[i], stds[i])
+			o[i] = (xi - means[i]) / sd
+		}
+	}
+	// Features never learned: River's defaultdicts give mean 0, var 0.
+	for i := n; i < len(x.X); i++ {
+		if xi := x.X[i]; xi != xi {
+			out.X[i] = xi
+		} else {
+			out.X[i] = 0
 		}
 	}
 }

@@ -35,8 +35,12 @@ type Spec struct {
 	Env            []string // KEY=VALUE for the container (--env-file)
 	Wait           time.Duration
 	Bake           bool // a derived image with the config inside
-	Build          BuildArgs
-	Log            io.Writer // progress messages; nil = none
+	// MountConfig, an absolute host path, bind-mounts the config read-only
+	// instead of copying it into the container (edits then need only a
+	// restart). The Engine must run on this host.
+	MountConfig string
+	Build       BuildArgs
+	Log         io.Writer // progress messages; nil = none
 }
 
 // Instance is one running replica.
@@ -112,7 +116,12 @@ func (r *Runtime) Deploy(ctx context.Context, spec Spec) (*Deployment, error) {
 	}
 	d := &Deployment{Name: spec.Name, Image: img, ConfigHash: Hash(spec.Config)}
 	if spec.Bake {
-		baked := "olops-" + spec.Name + ":" + d.ConfigHash
+		base, err := r.cli.ImageInspect(ctx, img)
+		if err != nil {
+			return nil, r.wrap(err)
+		}
+		// Named by config and base image: a new olops binary bakes anew.
+		baked := "olops-" + spec.Name + ":" + Hash(spec.Config, []byte(base.ID))
 		if ok, err := r.ImageExists(ctx, baked); err != nil {
 			return nil, err
 		} else if !ok {
@@ -233,7 +242,7 @@ func (r *Runtime) deployReplica(ctx context.Context, spec *Spec, d *Deployment, 
 	sorted := slices.Clone(env)
 	slices.Sort(sorted)
 	specHash := Hash(spec.Config, []byte(imageID), []byte(strings.Join(sorted, "\n")),
-		[]byte(hostPort(spec.PublicPort, i)+"/"+hostPort(spec.ManagementPort, i)), []byte(strconv.FormatBool(spec.Bake)))
+		[]byte(hostPort(spec.PublicPort, i)+"/"+hostPort(spec.ManagementPort, i)), []byte(strconv.FormatBool(spec.Bake)), []byte(spec.MountConfig))
 
 	old, err := r.cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 	switch {
@@ -285,13 +294,16 @@ func (r *Runtime) deployReplica(ctx context.Context, spec *Spec, d *Deployment, 
 		},
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 	}
+	if spec.MountConfig != "" && !spec.Bake {
+		host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: spec.MountConfig, Target: ConfigPath, ReadOnly: true})
+	}
 	created, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host, Name: name})
 	if err != nil {
 		return Instance{}, false, fmt.Errorf("creating container %s: %w", name, r.wrap(err))
 	}
-	if !spec.Bake {
-		// Copied in rather than bind-mounted: works with a remote Engine
-		// and with a config file only its owner may read.
+	if !spec.Bake && spec.MountConfig == "" {
+		// Copied in rather than bind-mounted by default: works with a
+		// remote Engine and with a config file only its owner may read.
 		var buf bytes.Buffer
 		if err := configTar(&buf, spec.Config); err != nil {
 			return Instance{}, false, err

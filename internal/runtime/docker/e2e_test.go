@@ -392,6 +392,30 @@ func TestDeployReplayKillRedeploy(t *testing.T) {
 		t.Errorf("undeploy left the baked image %s", db.Image)
 	}
 
+	// --mount-config: the host file bind-mounted read-only.
+	mounted := model + "-mounted"
+	e.cleanupModel(mounted)
+	if err := os.Chmod(cfgFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var dm Deployment
+	if err := json.Unmarshal([]byte(e.olops("deploy", "-f", cfgFile, "--name", mounted, "--image", e.image, "--mount-config",
+		"--public-port", "0", "--management-port", "0", "--wait", "60s", "-o", "json")), &dm); err != nil {
+		t.Fatal(err)
+	}
+	ins, err := e.rt.Client().ContainerInspect(ctx, dm.Instances[0].ID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := false
+	for _, mp := range ins.Container.Mounts {
+		bound = bound || mp.Destination == ConfigPath && mp.Source == cfgFile && !mp.RW
+	}
+	if !bound {
+		t.Errorf("--mount-config did not bind %s read-only at %s: %+v", cfgFile, ConfigPath, ins.Container.Mounts)
+	}
+	e.olops("undeploy", mounted)
+
 	// Undeploy removes the container and the volume.
 	e.olops("undeploy", model)
 	left, err := e.rt.List(ctx, model)
