@@ -44,6 +44,7 @@ type Spec struct {
 	Durability string     `yaml:"durability,omitempty" json:"durability,omitempty"` // fsync | batch | none
 	Guard      Guard      `yaml:"guard,omitempty" json:"guard,omitempty"`
 	Server     Server     `yaml:"server,omitempty" json:"server,omitempty"`
+	Policy     Policy     `yaml:"policy,omitempty" json:"policy,omitzero"` // for olops controller
 }
 
 // Feature fixes one feature's kind.

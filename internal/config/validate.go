@@ -234,6 +234,7 @@ func (v *validator) check() {
 		v.add("spec.guard.learnBurst", "must not be negative, not %d", g.LearnBurst)
 	}
 	v.checkLabels()
+	v.checkPolicy()
 }
 
 func kindOf(t learn.Task) string {

@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/olops/olops/internal/cli/cmdutil"
 	"github.com/olops/olops/internal/cli/completion"
+	"github.com/olops/olops/internal/cli/controller"
 	"github.com/olops/olops/internal/cli/deploy"
 	evalcmd "github.com/olops/olops/internal/cli/eval"
 	"github.com/olops/olops/internal/cli/initcmd"
@@ -38,6 +39,7 @@ management API, keep learned state durable, and run it all in containers.`,
 	// One line per command; keep them sorted.
 	cmd.AddCommand(
 		completion.NewCmd(f),
+		controller.NewCmd(f),
 		deploy.NewCmdDeploy(f), deploy.NewCmdLogs(f), deploy.NewCmdPs(f), deploy.NewCmdStop(f), deploy.NewCmdUndeploy(f),
 		evalcmd.NewCmd(f),
 		initcmd.NewCmd(f),
