@@ -20,11 +20,36 @@ func AddContext(path string, c Context) (bool, error) {
 		return false, nil
 	}
 	cs.Contexts[c.Name] = c
-	if cs.Current == "" {
-		cs.Current = c.Name // a file with no current context gets one
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return false, err
+	}
+	b, err := json.MarshalIndent(cs, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, path)
+}
+
+// RemoveContext deletes the context name from the file at path when its
+// management URL is managementURL (so a context someone re-pointed
+// elsewhere is kept). When it was the current context, none is current
+// afterwards. It reports whether the file changed.
+func RemoveContext(path, name, managementURL string) (bool, error) {
+	cs, err := LoadContexts(path)
+	if err != nil {
+		return false, err
+	}
+	c, ok := cs.Contexts[name]
+	if !ok || c.ManagementURL != managementURL {
+		return false, nil
+	}
+	delete(cs.Contexts, name)
+	if cs.Current == name {
+		cs.Current = ""
 	}
 	b, err := json.MarshalIndent(cs, "", "  ")
 	if err != nil {

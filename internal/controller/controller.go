@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	mclient "github.com/moby/moby/client"
@@ -13,17 +15,40 @@ import (
 	"github.com/olops/olops/internal/runtime/docker"
 )
 
-// LabelManagedBy marks the containers the controller started (through the
-// image they run: see managedImage). Only those are updated, restarted or
-// removed; containers deployed by hand are left alone.
+// LabelManagedBy marks the containers a controller started (through the
+// image they run: see managedImage), LabelController says which one. A
+// controller updates, restarts or removes only the containers with its
+// own ID; those deployed by hand or by another controller (another
+// folder) are left alone.
 const (
-	LabelManagedBy = "dev.olops.managed-by"
-	ManagedBy      = "controller"
+	LabelManagedBy  = "dev.olops.managed-by"
+	ManagedBy       = "controller"
+	LabelController = "dev.olops.controller"
 )
+
+// DefaultID is a controller's ID when none is given: derived from the
+// folder's absolute path, so two controllers of two folders never take
+// each other's models.
+func DefaultID(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return docker.Hash([]byte(abs))
+}
+
+// owns reports whether this controller started the container.
+func (c *Controller) owns(in docker.Instance) bool {
+	return in.Labels[LabelManagedBy] == ManagedBy && in.Labels[LabelController] == c.o.ID
+}
 
 // Options configure a Controller.
 type Options struct {
 	Dir string // the folder of olops.yaml files
+	// ID names this controller on its containers ("" = DefaultID(Dir)).
+	// Keep it when the folder moves, or the old containers become
+	// another controller's.
+	ID string
 	// Image is the olops image to run ("" = built from the running binary,
 	// or the released image, as olops deploy does).
 	Image string
@@ -50,7 +75,8 @@ type Controller struct {
 	failures map[string]int    // container -> /readyz failures in a row
 	seen     map[string]uint64 // model -> newest drift index handled
 	alerts   map[string]int    // model -> drift alerts so far
-	created  map[string]bool   // models this process created: their drifts are all new
+	broken   map[string]string // file -> error of the invalid files last pass
+	noted    map[string]string // model -> the hold or conflict last logged
 }
 
 // New returns a controller; it does not touch the runtime yet.
@@ -59,6 +85,9 @@ func New(rt *docker.Runtime, o Options) *Controller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if o.ID == "" {
+		o.ID = DefaultID(o.Dir)
+	}
 	if o.FailureThreshold <= 0 {
 		o.FailureThreshold = DefaultFailureThreshold
 	}
@@ -66,7 +95,7 @@ func New(rt *docker.Runtime, o Options) *Controller {
 		o.Wait = 30 * time.Second
 	}
 	return &Controller{rt: rt, o: o, log: log,
-		failures: map[string]int{}, seen: map[string]uint64{}, alerts: map[string]int{}, created: map[string]bool{}}
+		failures: map[string]int{}, seen: map[string]uint64{}, alerts: map[string]int{}, noted: map[string]string{}}
 }
 
 // Result is one action of a pass and how it went.
@@ -85,6 +114,10 @@ type Report struct {
 	Errors  int       `json:"errors"`
 }
 
+// passTimeout bounds one pass, so a hung Engine call cannot stop the
+// loop for good.
+const passTimeout = 10 * time.Minute
+
 // Run reconciles every interval until ctx ends. A pass that has started
 // finishes even when ctx ends (a half-made deploy helps no one), and
 // containers keep running after Run returns.
@@ -92,9 +125,11 @@ func (c *Controller) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := c.Pass(context.WithoutCancel(ctx)); err != nil {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passTimeout)
+		if _, err := c.Pass(pctx); err != nil {
 			c.log.Error("pass failed", "error", err.Error())
 		}
+		cancel()
 		select {
 		case <-ctx.Done():
 			c.log.Info("controller stopping; the containers keep running")
@@ -114,9 +149,7 @@ func (c *Controller) Pass(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep.Invalid = invalid
-	for _, in := range invalid {
-		c.log.Warn("invalid config: its model is left as it runs", "file", in.File, "model", in.Name, "error", in.Error)
-	}
+	c.logInvalid(invalid)
 	insts, err := c.rt.List(ctx, "")
 	if err != nil {
 		return nil, err
@@ -138,8 +171,30 @@ func (c *Controller) Pass(ctx context.Context) (*Report, error) {
 		rep.Errors++
 		c.log.Error("drift policies", "error", err.Error())
 	}
-	c.log.Info("pass done", "models", len(desired), "invalid", len(invalid), "changes", countChanges(rep), "errors", rep.Errors)
+	level := slog.LevelDebug // a quiet pass is not news
+	if countChanges(rep) > 0 || rep.Errors > 0 || len(rep.Drifts) > 0 {
+		level = slog.LevelInfo
+	}
+	c.log.Log(ctx, level, "pass done", "models", len(desired), "invalid", len(invalid), "changes", countChanges(rep), "errors", rep.Errors)
 	return rep, nil
+}
+
+// logInvalid warns about a broken file when it breaks or its error
+// changes, not on every pass, and says when it is fixed or gone.
+func (c *Controller) logInvalid(invalid []Invalid) {
+	now := map[string]string{}
+	for _, in := range invalid {
+		now[in.File] = in.Error
+		if c.broken[in.File] != in.Error {
+			c.log.Warn("invalid config: its model is left as it runs", "file", in.File, "model", in.Name, "error", in.Error)
+		}
+	}
+	for f := range c.broken {
+		if _, ok := now[f]; !ok {
+			c.log.Info("config no longer invalid (fixed or removed)", "file", f)
+		}
+	}
+	c.broken = now
 }
 
 func countChanges(rep *Report) int {
@@ -153,6 +208,13 @@ func countChanges(rep *Report) int {
 }
 
 func (c *Controller) logAction(r Result) {
+	defer func() {
+		if r.Kind == Hold || r.Kind == Conflict {
+			c.noted[r.Model] = string(r.Kind) + " " + r.Reason
+		} else {
+			delete(c.noted, r.Model)
+		}
+	}()
 	attrs := []any{"action", string(r.Kind), "model", r.Model}
 	if r.File != "" {
 		attrs = append(attrs, "file", r.File)
@@ -166,32 +228,54 @@ func (c *Controller) logAction(r Result) {
 	case r.Kind == Unchanged:
 		c.log.Debug("up to date", attrs...)
 	case r.Kind == Hold || r.Kind == Conflict:
-		c.log.Warn("left alone", attrs...)
+		// Said once, not every pass, until the situation changes.
+		key := string(r.Kind) + " " + r.Reason
+		if c.noted[r.Model] == key {
+			c.log.Debug("left alone", attrs...)
+		} else {
+			c.log.Warn("left alone", attrs...)
+		}
 	default:
 		c.log.Info("reconciled", attrs...)
 	}
 }
 
 // observe turns the runtime's containers into Actual, probing /readyz of
-// the running containers the controller manages.
+// the running containers the controller manages (in parallel: one slow
+// model must not hold up the fleet).
 func (c *Controller) observe(ctx context.Context, insts []docker.Instance) []Actual {
-	out := make([]Actual, 0, len(insts))
-	live := map[string]bool{}
-	for _, in := range insts {
-		a := Actual{Model: in.Model, Container: in.Container, State: in.State, ConfigHash: in.ConfigHash,
-			Managed: in.Labels[LabelManagedBy] == ManagedBy}
-		live[in.Container] = true
-		if a.Managed && a.State == "running" {
-			if err := probe(ctx, in.PublicURL); err != nil {
-				c.failures[in.Container]++
-				c.log.Warn("readiness check failed", "model", in.Model, "container", in.Container,
-					"failures_in_a_row", c.failures[in.Container], "error", err.Error())
-			} else {
-				c.failures[in.Container] = 0
-			}
-			a.ReadyFailures = c.failures[in.Container]
+	out := make([]Actual, len(insts))
+	probeErr := make([]error, len(insts))
+	var wg sync.WaitGroup
+	for i, in := range insts {
+		out[i] = Actual{Model: in.Model, Container: in.Container, State: in.State, ConfigHash: in.ConfigHash,
+			Managed: c.owns(in)}
+		if !out[i].Managed && in.Labels[LabelManagedBy] == ManagedBy {
+			out[i].Owner = in.Labels[LabelController]
 		}
-		out = append(out, a)
+		if out[i].Managed && out[i].State == "running" {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				probeErr[i] = probe(ctx, in.PublicURL)
+			}()
+		}
+	}
+	wg.Wait()
+	live := map[string]bool{}
+	for i, in := range insts {
+		live[in.Container] = true
+		if !out[i].Managed || out[i].State != "running" {
+			continue
+		}
+		if err := probeErr[i]; err != nil {
+			c.failures[in.Container]++
+			c.log.Warn("readiness check failed", "model", in.Model, "container", in.Container,
+				"failures_in_a_row", c.failures[in.Container], "error", err.Error())
+		} else {
+			c.failures[in.Container] = 0
+		}
+		out[i].ReadyFailures = c.failures[in.Container]
 	}
 	for name := range c.failures {
 		if !live[name] {
@@ -218,21 +302,21 @@ func (c *Controller) apply(ctx context.Context, a Action, insts []docker.Instanc
 		if err != nil {
 			return err
 		}
-		d, err := c.rt.Deploy(ctx, docker.Spec{Name: a.Model, Config: a.Desire.Config, Image: img, Wait: c.o.Wait, Build: c.o.Build})
+		_, err = c.rt.Deploy(ctx, docker.Spec{Name: a.Model, Config: a.Desire.Config, Image: img, Wait: c.o.Wait, Build: c.o.Build})
 		c.forget(a.Model, insts)
 		if err != nil {
 			return err
 		}
-		if a.Kind == Create {
-			c.created[a.Model] = true
-		}
-		return c.saveContext(a.Model, d)
+		return c.saveContext(a.Model)
 	case Remove:
 		_, err := c.rt.Undeploy(ctx, a.Model, true)
 		c.forget(a.Model, insts)
 		delete(c.seen, a.Model)
 		delete(c.alerts, a.Model)
-		return err
+		if err != nil {
+			return err
+		}
+		return c.dropContext(a.Model, insts)
 	case Restart:
 		return c.restart(ctx, a.Model, insts)
 	}
@@ -274,7 +358,7 @@ func (c *Controller) restart(ctx context.Context, model string, insts []docker.I
 			return err
 		}
 	}
-	return c.saveContext(model, nil)
+	return c.saveContext(model)
 }
 
 // managedImage is the image the controller runs: the olops image with the
@@ -292,14 +376,14 @@ func (c *Controller) managedImage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("inspecting image %s: %w", base, err)
 	}
-	tag := "olops-controller:" + docker.Hash([]byte(info.ID))
+	tag := "olops-controller:" + docker.Hash([]byte(info.ID), []byte(c.o.ID))
 	ok, err := c.rt.ImageExists(ctx, tag)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		c.log.Info("building the controller's image", "base", base, "image", tag)
-		if err := c.rt.LabelImage(ctx, base, tag, map[string]string{LabelManagedBy: ManagedBy}); err != nil {
+		c.log.Info("building the controller's image", "base", base, "image", tag, "controller", c.o.ID)
+		if err := c.rt.LabelImage(ctx, base, tag, map[string]string{LabelManagedBy: ManagedBy, LabelController: c.o.ID}); err != nil {
 			return "", err
 		}
 	}
@@ -329,7 +413,7 @@ func (c *Controller) tokens(ctx context.Context, container string) (public, mgmt
 }
 
 // saveContext registers the model's first replica in the context file.
-func (c *Controller) saveContext(model string, d *docker.Deployment) error {
+func (c *Controller) saveContext(model string) error {
 	if c.o.ContextPath == "" {
 		return nil
 	}
@@ -351,10 +435,27 @@ func (c *Controller) saveContext(model string, d *docker.Deployment) error {
 	return nil
 }
 
+// dropContext removes the context of a removed model, if it still points
+// at the container that was removed.
+func (c *Controller) dropContext(model string, insts []docker.Instance) error {
+	if c.o.ContextPath == "" {
+		return nil
+	}
+	for _, in := range insts {
+		if in.Model == model && in.Replica == 0 && in.ManagementURL != "" {
+			if _, err := client.RemoveContext(c.o.ContextPath, model, in.ManagementURL); err != nil {
+				return fmt.Errorf("removing context %s from %s: %w", model, c.o.ContextPath, err)
+			}
+		}
+	}
+	return nil
+}
+
 // policies applies each running model's drift policy to the drift events
-// it has not handled yet. The first time this process sees a model it did
-// not create, the drifts already there are history: it only remembers
-// the newest, so a restarted controller does not roll back twice.
+// it has not handled yet. The first time this process sees a model, the
+// drifts already there are history (a new model has none; a restarted
+// controller or a recreated container finds old ones on the volume): it
+// only remembers the newest, so nothing is rolled back twice.
 func (c *Controller) policies(ctx context.Context, desired []Desired, rep *Report) error {
 	insts, err := c.rt.List(ctx, "")
 	if err != nil {
@@ -362,7 +463,7 @@ func (c *Controller) policies(ctx context.Context, desired []Desired, rep *Repor
 	}
 	first := map[string]docker.Instance{}
 	for _, in := range insts {
-		if in.Labels[LabelManagedBy] == ManagedBy && in.State == "running" && in.Replica == 0 {
+		if c.owns(in) && in.State == "running" && in.Replica == 0 {
 			first[in.Model] = in
 		}
 	}
@@ -372,14 +473,22 @@ func (c *Controller) policies(ctx context.Context, desired []Desired, rep *Repor
 		if !ok || in.ManagementURL == "" {
 			continue
 		}
-		_, mgmt, err := c.tokens(ctx, in.Container)
+		pub, mgmt, err := c.tokens(ctx, in.Container)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		// Docker may have restarted a container on new ports: keep its
+		// context current (an unchanged entry is not rewritten).
+		if c.o.ContextPath != "" {
+			if _, err := client.AddContext(c.o.ContextPath, client.Context{Name: d.Name, PublicURL: in.PublicURL,
+				ManagementURL: in.ManagementURL, PublicToken: pub, ManagementToken: mgmt}); err != nil {
+				errs = append(errs, fmt.Errorf("writing context %s: %w", d.Name, err))
+			}
+		}
 		m := client.New(in.ManagementURL, mgmt, client.WithTimeout(10*time.Second))
 		seen, known := c.seen[d.Name]
-		if !known && !c.created[d.Name] {
+		if !known {
 			dr, err := m.Drift(ctx)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", d.Name, err))

@@ -16,6 +16,9 @@ type Actual struct {
 	// Managed: started by the controller (its label). Containers deployed
 	// by hand are never changed.
 	Managed bool `json:"managed"`
+	// Owner is the ID of the controller that started a container not
+	// Managed by this one ("" = deployed by hand).
+	Owner string `json:"owner,omitempty"`
 	// ReadyFailures counts /readyz failures in a row, over passes.
 	ReadyFailures int `json:"ready_failures,omitempty"`
 }
@@ -130,6 +133,11 @@ func planOne(d *Desired, cs []Actual, threshold int) Action {
 	for _, c := range cs {
 		if !c.Managed {
 			a.Kind = Conflict
+			if c.Owner != "" {
+				a.Reason = fmt.Sprintf("container %s belongs to another controller (ID %s, another folder): this one leaves it alone; "+
+					"give both controllers the same --id if they are the same folder, or rename the model", c.Container, c.Owner)
+				return a
+			}
 			a.Reason = fmt.Sprintf("container %s was deployed by hand ('olops deploy'): the controller leaves it alone; "+
 				"remove it with 'olops undeploy %s --keep-data' to let the controller take over, or rename the model", c.Container, d.Name)
 			return a
@@ -137,7 +145,7 @@ func planOne(d *Desired, cs []Actual, threshold int) Action {
 	}
 	for _, c := range cs {
 		if c.ConfigHash != d.Hash {
-			a.Kind, a.Reason = Update, fmt.Sprintf("config changed (%s -> %s)", c.ConfigHash, d.Hash)
+			a.Kind, a.Reason = Update, fmt.Sprintf("config changed (hash %s, the file now %s)", c.ConfigHash, d.Hash)
 			return a
 		}
 	}

@@ -73,7 +73,7 @@ type Applied struct {
 // returns what it did and the index to remember. One corrective action
 // per pass is enough: after a reset or a rollback the remaining events
 // describe a model that is no longer running, so they are only alerted.
-func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, config []byte, seen uint64) ([]Applied, uint64, error) {
+func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, doc []byte, seen uint64) ([]Applied, uint64, error) {
 	d, err := m.Drift(ctx)
 	if err != nil {
 		return nil, seen, err
@@ -83,7 +83,7 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, config [
 		return nil, seen, nil
 	}
 	var versions []api.Version
-	if policy == "rollback" {
+	if policy == config.OnDriftRollback {
 		if versions, err = m.Versions(ctx); err != nil {
 			return nil, seen, err
 		}
@@ -93,7 +93,12 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, config [
 	for _, ev := range events {
 		dec := Decide(policy, ev, versions)
 		if acted && dec.Action != "alert" {
-			dec = Decision{Action: "alert", Reason: dec.Reason + " (already acted on an earlier drift in this pass)"}
+			dec = Decide("alert", ev, nil)
+			done := "reset"
+			if policy == config.OnDriftRollback {
+				done = "rolled back"
+			}
+			dec.Reason += " only: the model was already " + done + " for an earlier drift in this pass"
 		}
 		a := Applied{Model: model, Drift: ev, Decision: dec}
 		switch dec.Action {
@@ -101,7 +106,7 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, config [
 			_, err = m.Rollback(ctx, dec.Version)
 			acted = true
 		case "reset":
-			_, err = m.PutModel(ctx, config)
+			_, err = m.PutModel(ctx, doc)
 			acted = true
 		}
 		if err != nil {

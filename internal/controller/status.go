@@ -12,7 +12,8 @@ import (
 // ModelStatus is one model of the fleet with its metrics.
 type ModelStatus struct {
 	Model         string             `json:"model"`
-	Managed       bool               `json:"managed"` // started by the controller
+	Managed       bool               `json:"managed"`              // started by a controller
+	Controller    string             `json:"controller,omitempty"` // its ID
 	Container     string             `json:"container"`
 	State         string             `json:"state"`
 	ConfigHash    string             `json:"config_hash"`
@@ -42,7 +43,7 @@ func Status(ctx context.Context, rt *docker.Runtime) ([]ModelStatus, error) {
 		if in.Replica != 0 {
 			continue
 		}
-		out = append(out, ModelStatus{Model: in.Model, Managed: in.Labels[LabelManagedBy] == ManagedBy,
+		out = append(out, ModelStatus{Model: in.Model, Managed: in.Labels[LabelManagedBy] == ManagedBy, Controller: in.Labels[LabelController],
 			Container: in.Container, State: in.State, ConfigHash: in.ConfigHash, ManagementURL: in.ManagementURL})
 	}
 	var wg sync.WaitGroup

@@ -22,6 +22,7 @@ import (
 
 type options struct {
 	dir       string
+	id        string
 	interval  time.Duration
 	once      bool
 	output    string
@@ -52,7 +53,9 @@ of olops.yaml files (one model per file, e.g. a git checkout):
     model is left running as it is;
   - containers deployed by hand with 'olops deploy' are never touched:
     the controller only manages containers labelled
-    dev.olops.managed-by=controller.
+    dev.olops.managed-by=controller and its own dev.olops.controller ID
+    (--id; by default derived from the folder's absolute path, so two
+    controllers of two folders never take each other's models).
 
 Each model's drift policy (spec.policy.onDrift: alert, reset or rollback)
 is applied to the drift events it reports after the controller first saw
@@ -64,13 +67,21 @@ pass and stops; the containers keep running.`,
 		Example: `  olops controller --dir models/                 # reconcile every 10s
   olops controller --dir models/ --once -o json  # one pass, a JSON report
   olops controller status -o table               # the fleet and its metrics`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.Usage("unexpected argument %q: the folder goes in --dir (subcommands: status)", args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cmdutil.CheckFormat(o.output); err != nil {
 				return err
 			}
 			if o.dir == "" {
 				return cmdutil.Usage("--dir is required: the folder of olops.yaml files to reconcile")
+			}
+			if !o.once && o.output != cmdutil.Table {
+				return cmdutil.Usage("-o %s needs --once: the looping controller writes JSON logs, not reports", o.output)
 			}
 			if o.interval <= 0 {
 				return cmdutil.Usage("--interval must be positive, not %s", o.interval)
@@ -83,6 +94,7 @@ pass and stops; the containers keep running.`,
 	fl.DurationVar(&o.interval, "interval", 10*time.Second, "time between passes")
 	fl.BoolVar(&o.once, "once", false, "make one pass, print its report and exit (1 if an action failed)")
 	fl.StringVarP(&o.output, "output", "o", cmdutil.Table, "with --once: the report as table, json or yaml")
+	fl.StringVar(&o.id, "id", "", "this controller's ID on its containers (default: derived from the folder's absolute path)")
 	fl.StringVar(&o.image, "image", "", "the olops image to run (default: built from this binary, or the released image)")
 	fl.IntVar(&o.threshold, "failures", ctl.DefaultFailureThreshold, "/readyz failures in a row that restart a container")
 	fl.DurationVar(&o.wait, "wait", 30*time.Second, "how long each deploy waits for /readyz")
@@ -111,7 +123,7 @@ func run(ctx context.Context, f *cmdutil.Factory, o *options) error {
 		return err
 	}
 	defer rt.Close()
-	opts := ctl.Options{Dir: o.dir, Image: o.image, FailureThreshold: o.threshold, Wait: o.wait, Logger: log,
+	opts := ctl.Options{Dir: o.dir, ID: o.id, Image: o.image, FailureThreshold: o.threshold, Wait: o.wait, Logger: log,
 		Build: docker.BuildArgs{Version: f.Build.Version, Revision: f.Build.Commit}}
 	if o.contexts {
 		if opts.ContextPath, err = client.ContextPath(f.Getenv); err != nil {
@@ -123,7 +135,11 @@ func run(ctx context.Context, f *cmdutil.Factory, o *options) error {
 		log.Info("controller starting", "dir", o.dir, "interval", o.interval.String())
 		return c.Run(ctx, o.interval)
 	}
-	rep, err := c.Pass(context.WithoutCancel(ctx))
+	// The pass finishes even on SIGTERM (a half-made deploy helps no
+	// one), within a bound.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+	defer cancel()
+	rep, err := c.Pass(pctx)
 	if err != nil {
 		return err
 	}

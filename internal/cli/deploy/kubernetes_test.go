@@ -3,12 +3,16 @@ package deploy
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/olops/olops/internal/cli/cmdutil"
 	"github.com/olops/olops/internal/runtime/kubernetes"
+	"go.yaml.in/yaml/v3"
 )
 
 const testConfig = `apiVersion: olops.dev/v1
@@ -260,5 +264,62 @@ func TestDeployKubernetesRenderAndApplyWithoutHelm(t *testing.T) {
 	err = cmd.Execute()
 	if err == nil || !strings.Contains(err.Error(), "helm") || !strings.Contains(err.Error(), "install") {
 		t.Fatalf("--apply without helm: %v, want an error that says to install helm", err)
+	}
+}
+
+// The renderer must print what real helm prints: testdata/helm-template.yaml
+// is `helm template` (v3.16.4) of the chart with testdata/helm-values.yaml.
+// Regenerate it with helm when the chart changes.
+func TestRenderMatchesHelmTemplate(t *testing.T) {
+	vb, err := os.ReadFile("testdata/helm-values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals map[string]any
+	if err := yaml.Unmarshal(vb, &vals); err != nil {
+		t.Fatal(err)
+	}
+	cfs, _ := ChartFS()
+	chart, err := kubernetes.Load(cfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _, err := chart.Render(kubernetes.Release{Name: "fraud", Namespace: "default"}, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := kubernetes.Documents(kubernetes.Join("olops", ms))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := os.ReadFile("testdata/helm-template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	helms, err := kubernetes.Documents(string(hb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(d map[string]any) string {
+		return fmt.Sprint(d["kind"], "/", d["metadata"].(map[string]any)["name"])
+	}
+	want := map[string]map[string]any{}
+	for _, d := range helms {
+		want[key(d)] = d
+	}
+	if len(ours) != len(want) {
+		t.Errorf("%d objects rendered, helm renders %d", len(ours), len(want))
+	}
+	for _, d := range ours {
+		h, ok := want[key(d)]
+		if !ok {
+			t.Errorf("%s rendered, helm does not render it", key(d))
+			continue
+		}
+		if !reflect.DeepEqual(d, h) {
+			a, _ := yaml.Marshal(d)
+			b, _ := yaml.Marshal(h)
+			t.Errorf("%s differs from helm's:\nours:\n%s\nhelm:\n%s", key(d), a, b)
+		}
 	}
 }

@@ -68,11 +68,15 @@ type Classifier struct {
 	root     *node[clfLeaf]
 	nClasses int
 
-	votes   []float64 // scratch for naive Bayes
-	memo    nbMemo
-	ver     uint64 // last leaf version handed out
-	sugg    []suggestion
-	leafBuf []*node[clfLeaf]
+	post []dist // scratch for the splitters' candidate splits
+	// maybeInactive is false when no leaf can be inactive, so that
+	// reactivate need not visit the leaves.
+	maybeInactive bool
+	votes         []float64 // scratch for naive Bayes
+	memo          nbMemo
+	ver           uint64 // last leaf version handed out
+	sugg          []suggestion
+	leafBuf       []*node[clfLeaf]
 }
 
 // NewClassifier builds a HoeffdingTreeClassifier from River-named params
@@ -306,6 +310,7 @@ func (c *Classifier) LearnWeighted(x *learn.Row, y int, w float64) {
 		if l.Active {
 			if float64(l.Depth) >= c.maxDepth {
 				l.deactivate()
+				c.maybeInactive = true
 				c.touch(l)
 			} else if seen := l.Stats.sum(); seen-l.LastSplit >= float64(c.o.GracePeriod) {
 				c.attemptSplit(n, parent, pb)
@@ -380,12 +385,27 @@ func (c *Classifier) updateSplitters(l *clfLeaf, x *learn.Row, y int, w float64)
 }
 
 func (c *Classifier) updateSplitter(l *clfLeaf, x *learn.Row, f, y int, w float64) {
-	for len(l.Slot) <= f {
-		l.Slot = append(l.Slot, -1)
+	if len(l.Slot) <= f {
+		// Size the index for the whole row at once.
+		n := max(f+1, len(x.X))
+		slot := make([]int32, n)
+		copy(slot, l.Slot)
+		for j := len(l.Slot); j < n; j++ {
+			slot[j] = -1
+		}
+		l.Slot = slot
 	}
 	i := l.Slot[f]
 	isNum := !math.IsNaN(x.X[f])
 	if i < 0 {
+		if l.Spl == nil {
+			k := len(x.X)
+			if c.o.MaxFeatures > 0 && len(l.Sub) > 0 {
+				k = len(l.Sub)
+			}
+			l.Spl = make([]splitter, 0, k)
+			l.Feats = make([]int32, 0, k)
+		}
 		i = int32(len(l.Spl))
 		l.Slot[f] = i
 		l.Feats = append(l.Feats, int32(f))
@@ -413,11 +433,12 @@ func (c *Classifier) attemptSplit(n, parent *node[clfLeaf], pb int) {
 	defer c.reactivate()
 	if best.feature < 0 {
 		l.deactivate() // pre-pruning: the null split wins
+		c.maybeInactive = true
 		c.touch(l)
 		return
 	}
 	br := newBranch[clfLeaf](best, l)
-	for _, st := range best.children {
+	for _, st := range best.kids() {
 		br.Children = append(br.Children, &node[clfLeaf]{Leaf: newClfLeaf(st, l.Depth+1)})
 	}
 	if parent == nil {
@@ -479,10 +500,18 @@ func newBranch[L any](best suggestion, l *clfLeaf) *node[L] {
 
 // reactivate re-activates the inactive leaves above max_depth.
 func (c *Classifier) reactivate() {
+	if !c.maybeInactive {
+		return
+	}
 	c.leafBuf = leaves(c.root, c.leafBuf[:0])
+	c.maybeInactive = false
 	for _, n := range c.leafBuf {
-		if l := n.Leaf; !l.Active && float64(l.Depth) < c.maxDepth {
-			l.Active = true
+		if l := n.Leaf; !l.Active {
+			if float64(l.Depth) < c.maxDepth {
+				l.Active = true
+			} else {
+				c.maybeInactive = true
+			}
 		}
 	}
 }
@@ -497,8 +526,12 @@ func (c *Classifier) suggestions(l *clfLeaf) []suggestion {
 	if c.o.MeritPreprune {
 		s = append(s, nullSuggestion())
 	}
+	crit := c.crit.withPre(&l.Stats)
+	if c.post == nil {
+		c.post = make([]dist, 2)
+	}
 	for i, f := range l.Feats {
-		s = append(s, l.Spl[i].best(c.crit, &l.Stats, int(f), c.o.BinarySplit))
+		s = append(s, l.Spl[i].best(crit, &l.Stats, int(f), c.o.BinarySplit, c.post))
 	}
 	c.sugg = s
 	return s

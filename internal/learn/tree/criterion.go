@@ -9,6 +9,20 @@ type criterion struct {
 	kind              string // info_gain, gini, hellinger
 	minBranchFraction float64
 	nSplits           int // the Gaussian splitter's n_splits, carried here for the splitters
+
+	// preH is entropy(pre) when hasPre: one split attempt scores many
+	// candidates against the same pre-split distribution.
+	preH   float64
+	hasPre bool
+}
+
+// withPre returns the criterion with pre's entropy computed once (the
+// same float operations as merit would do for each candidate).
+func (c criterion) withPre(pre *dist) criterion {
+	if c.kind == "info_gain" {
+		c.preH, c.hasPre = entropy(pre), true
+	}
+	return c
 }
 
 // rangeOfMerit is the range R of the Hoeffding bound.
@@ -34,6 +48,9 @@ func (c criterion) merit(pre *dist, post []dist) float64 {
 		return giniMerit(post)
 	case "hellinger":
 		return hellinger(post)
+	}
+	if c.hasPre {
+		return c.preH - entropyList(post)
 	}
 	return entropy(pre) - entropyList(post)
 }

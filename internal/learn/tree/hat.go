@@ -353,7 +353,7 @@ func (m *HAT) attemptSplit(n, parent *node[hatLeaf], pb int) {
 	}
 	br := newBranch[hatLeaf](best, l)
 	br.Ada = &adaBranch[hatLeaf]{Det: drift.NewADWIN(m.h.ADWINDelta)}
-	for _, st := range best.children {
+	for _, st := range best.kids() {
 		br.Children = append(br.Children, m.newLeaf(st, l.Depth+1))
 	}
 	if parent == nil {

@@ -15,7 +15,20 @@ type suggestion struct {
 	threshold float64  // numeric: x <= threshold goes to child 0
 	cat       string   // nominal binary: x == cat goes to child 0
 	cats      []string // nominal multiway: child i takes cats[i]
-	children  []dist
+	children  []dist   // nil for a numeric split until kids() builds them
+	spl       *splitter
+}
+
+// kids returns the class distributions of the suggestion's branches. A
+// numeric suggestion computes them only when asked: a split attempt ranks
+// many candidates but acts on at most one.
+func (s *suggestion) kids() []dist {
+	if s.children == nil && s.numeric && s.spl != nil {
+		post := make([]dist, 2)
+		s.spl.binarySplit(s.threshold, post)
+		s.children = post
+	}
+	return s.children
 }
 
 func nullSuggestion() suggestion { return suggestion{merit: math.Inf(-1), feature: -1} }
@@ -27,9 +40,7 @@ type splitter struct {
 	Nominal bool
 
 	// Gaussian splitter, per class in first-seen order.
-	Cls      []int32
-	G        []Gauss
-	Min, Max []float64
+	Num []numClass
 
 	// Nominal splitter: Vals in first-seen order; per class (NCls order)
 	// the value indices and weights in first-seen order.
@@ -40,8 +51,17 @@ type splitter struct {
 	valIx map[string]int32
 }
 
+// numClass is one class's Gaussian, minimum and maximum in a numeric
+// splitter (one slice of these, so a new class costs one allocation).
+type numClass struct {
+	Cls      int32
+	G        Gauss
+	Min, Max float64
+}
+
 func (s *splitter) classSlot(c int) int {
-	for i, k := range s.Cls {
+	for i := range s.Num {
+		k := s.Num[i].Cls
 		if int(k) == c {
 			return i
 		}
@@ -53,20 +73,21 @@ func (s *splitter) classSlot(c int) int {
 func (s *splitter) updateNum(x float64, c int, w float64) {
 	i := s.classSlot(c)
 	if i < 0 {
-		s.Cls = append(s.Cls, int32(c))
-		s.G = append(s.G, Gauss{})
-		s.Min = append(s.Min, x)
-		s.Max = append(s.Max, x)
-		i = len(s.Cls) - 1
-	} else {
-		if x < s.Min[i] {
-			s.Min[i] = x
+		if s.Num == nil {
+			s.Num = make([]numClass, 0, 2)
 		}
-		if x > s.Max[i] {
-			s.Max[i] = x
+		s.Num = append(s.Num, numClass{Cls: int32(c), Min: x, Max: x})
+		i = len(s.Num) - 1
+	} else {
+		n := &s.Num[i]
+		if x < n.Min {
+			n.Min = x
+		}
+		if x > n.Max {
+			n.Max = x
 		}
 	}
-	s.G[i].Update(x, w)
+	s.Num[i].G.Update(x, w)
 }
 
 func (s *splitter) valIndex(v string) (int32, bool) {
@@ -114,7 +135,7 @@ func (s *splitter) updateCat(v string, c int, w float64) {
 // condProbaNum is P(x | c) under class c's Gaussian (0 for an unseen class).
 func (s *splitter) condProbaNum(x float64, c int) float64 {
 	if i := s.classSlot(c); i >= 0 {
-		return s.G[i].PDF(x)
+		return s.Num[i].G.PDF(x)
 	}
 	return 0
 }
@@ -141,29 +162,29 @@ func (s *splitter) condProbaCat(v string, c int) float64 {
 	return 0
 }
 
-// best is River's best_evaluated_split_suggestion for this feature.
-func (s *splitter) best(crit criterion, pre *dist, feature int, binaryOnly bool) suggestion {
+// best is River's best_evaluated_split_suggestion for this feature; post
+// is scratch space for two distributions.
+func (s *splitter) best(crit criterion, pre *dist, feature int, binaryOnly bool, post []dist) suggestion {
 	if s.Nominal {
 		return s.bestNominal(crit, pre, feature, binaryOnly)
 	}
 	best := nullSuggestion()
-	if len(s.Cls) == 0 {
+	if len(s.Num) == 0 {
 		return best
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range s.Cls {
-		if s.Min[i] < lo {
-			lo = s.Min[i]
+	for i := range s.Num {
+		if s.Num[i].Min < lo {
+			lo = s.Num[i].Min
 		}
-		if s.Max[i] > hi {
-			hi = s.Max[i]
+		if s.Num[i].Max > hi {
+			hi = s.Num[i].Max
 		}
 	}
 	if !(lo < math.Inf(1)) {
 		return best
 	}
 	binSize := (hi - lo) / (float64(crit.nSplits) + 1.0)
-	post := make([]dist, 2)
 	for k := 0; k < crit.nSplits; k++ {
 		split := lo + binSize*float64(k+1)
 		if !(lo < split && split < hi) {
@@ -172,8 +193,7 @@ func (s *splitter) best(crit criterion, pre *dist, feature int, binaryOnly bool)
 		s.binarySplit(split, post)
 		m := crit.merit(pre, post)
 		if m > best.merit {
-			best = suggestion{merit: m, feature: feature, numeric: true, threshold: split,
-				children: []dist{post[0].clone(), post[1].clone()}}
+			best = suggestion{merit: m, feature: feature, numeric: true, threshold: split, spl: s}
 		}
 	}
 	return best
@@ -184,12 +204,13 @@ func (s *splitter) best(crit criterion, pre *dist, feature int, binaryOnly bool)
 func (s *splitter) binarySplit(split float64, post []dist) {
 	l, r := &post[0], &post[1]
 	l.Cls, l.W, r.Cls, r.W = l.Cls[:0], l.W[:0], r.Cls[:0], r.W[:0]
-	for i, c := range s.Cls {
-		g := &s.G[i]
+	for i := range s.Num {
+		n := &s.Num[i]
+		c, g := n.Cls, &n.G
 		switch {
-		case split < s.Min[i]:
+		case split < n.Min:
 			r.Cls, r.W = append(r.Cls, c), append(r.W, g.N)
-		case split >= s.Max[i]:
+		case split >= n.Max:
 			l.Cls, l.W = append(l.Cls, c), append(l.W, g.N)
 		default:
 			lw := g.CDF(split) * g.N
