@@ -25,7 +25,7 @@ type adaBranch[L any] struct {
 	Det    *drift.ADWIN
 	ErrN   float64   // classifier: errors seen
 	ErrAvg float64   // classifier: their mean
-	Norm   normError // regressor: normalised absolute errors
+	Norm   normError // regressor: absolute errors
 	Alt    *node[L]
 }
 
@@ -290,8 +290,12 @@ func (m *HAT) learnBranch(n *node[hatLeaf], x *learn.Row, y int, w float64, pare
 	if m.leafVote(leaf.Leaf, x) == y {
 		e = 0
 	}
-	if errUpdate(a.Det, &a.ErrN, &a.ErrAvg, e) {
-		// A rising error: grow an alternate subtree at this level.
+	// A rising error grows an alternate subtree at this level, unless one
+	// is already growing: River 0.21.1 tests `error_change and not
+	// self._alternate_tree`, and a drift seen while an alternate exists
+	// goes on to the switch test instead (replacing the alternate there
+	// was the 1-point gap on elec2).
+	if errUpdate(a.Det, &a.ErrN, &a.ErrAvg, e) && a.Alt == nil {
 		a.ErrN, a.ErrAvg = 0, 0
 		a.Alt = m.newLeaf(dist{}, n.Depth)
 	} else if a.Alt != nil {

@@ -8,24 +8,26 @@ import (
 	"github.com/olops/olops/internal/learn/drift"
 )
 
-// normError is River's NormError: it min-max normalises absolute errors
-// with mean ± 3 sd of those seen (Welford), and tracks the normalised mean.
+// normError is the error tracker of River 0.21.1's adaptive regression
+// nodes: a stats.Var (Welford, ddof=1) over the raw absolute errors |y -
+// ŷ|, the same values the node's ADWIN sees. (The name is kept for saved
+// trees; older River versions normalised the errors first.)
 type normError struct {
-	V        Gauss // raw absolute errors
-	MN, MAvg float64
+	V Gauss
 }
 
-func (e *normError) push(x float64) float64 {
-	e.V.Update(x, 1)
-	v := 0.5
-	if e.V.N != 1 {
-		if sd := math.Sqrt(e.V.Var()); sd > 0 {
-			v = (x + 3*sd) / (6 * sd)
-		}
-	}
-	e.MN++
-	e.MAvg += (1 / e.MN) * (v - e.MAvg)
-	return v
+// zTest is River's switch test between a node's errors and its
+// alternate's: the two-tailed p-value of the difference of their means.
+// With no variance on either side it is NaN, which never switches (River
+// would raise ZeroDivisionError there).
+func zTest(alt, cur *normError) float64 {
+	z := (alt.V.Mean - cur.V.Mean) / math.Sqrt(alt.V.Var()/alt.V.N+cur.V.Var()/cur.V.N)
+	return 2.0 * stdNormalCDF(-math.Abs(z))
+}
+
+// stdNormalCDF is Python's statistics.NormalDist().cdf.
+func stdNormalCDF(x float64) float64 {
+	return 0.5 * (1.0 + math.Erf(x/math.Sqrt2))
 }
 
 // hatrLeaf is River's AdaLeafRegressor.
@@ -36,9 +38,10 @@ type hatrLeaf struct {
 }
 
 // HATR is River's HoeffdingAdaptiveTreeRegressor: a HoeffdingTreeRegressor
-// whose nodes watch their normalised absolute error with ADWIN and grow
-// alternate subtrees on a drift. Predictions average the leaf x reaches
-// and the alternate subtrees' leaves on its way.
+// whose nodes watch their absolute error with ADWIN and grow alternate
+// subtrees on a drift, swapped in when a z-test finds them better.
+// Predictions average the leaf x reaches and the alternate subtrees'
+// leaves on its way.
 type HATR struct {
 	t    Regressor
 	h    HATOptions
@@ -153,12 +156,13 @@ func (m *HATR) learnNode(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *
 	}
 }
 
-// watch feeds |y - pred| to a node's normaliser and ADWIN; it reports a
-// drift with a rising error (a falling one resets the normaliser).
+// watch feeds |y - pred| to a node's ADWIN and error tracker; it reports
+// a drift with a rising error (a falling one resets the tracker).
 func watch(det *drift.ADWIN, e *normError, absErr float64) bool {
-	old := e.MAvg
-	d := det.Update(e.push(absErr))
-	if d && e.MAvg < old {
+	old := e.V.Mean
+	d := det.Update(absErr)
+	e.V.Update(absErr, 1)
+	if d && e.V.Mean < old {
 		*e = normError{}
 		return false
 	}
@@ -186,38 +190,34 @@ func (m *HATR) learnLeaf(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *
 	}
 }
 
-func altLen(n *node[hatrLeaf]) (length, mean float64) {
+func nodeNorm(n *node[hatrLeaf]) *normError {
 	if n.Leaf != nil {
-		return n.Leaf.Norm.V.N, n.Leaf.Norm.MAvg
+		return &n.Leaf.Norm
 	}
-	return n.Ada.Norm.V.N, n.Ada.Norm.MAvg
+	return &n.Ada.Norm
 }
 
 func (m *HATR) learnBranch(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *node[hatrLeaf], pb int) {
 	a := n.Ada
 	leaf, _, _ := walk(n, x, true, hatrWeight)
 	pred := m.t.leafPredict(&leaf.Leaf.R, x)
-	if watch(a.Det, &a.Norm, math.Abs(y-pred)) {
+	// River 0.21.1 grows an alternate only when the branch has none; a
+	// drift seen while one grows goes on to the switch test.
+	if watch(a.Det, &a.Norm, math.Abs(y-pred)) && a.Alt == nil {
 		a.Norm = normError{}
 		a.Alt = m.newLeaf(Gauss{}, nil, n.Depth)
 	} else if a.Alt != nil {
-		altN, altErr := altLen(a.Alt)
-		curN := a.Norm.V.N
-		if altN > float64(m.h.DriftWindowThreshold) && curN > float64(m.h.DriftWindowThreshold) {
-			old := a.Norm.MAvg
-			v := 2.0 * old * (1.0 - old) * math.Log(2.0/m.h.SwitchSignificance) * (1.0/altN + 1.0/curN)
-			bound := 0.0 // River: a negative argument (error rate above 1) clips the bound to 0
-			if v >= 0 {
-				bound = math.Sqrt(v)
-			}
-			if bound < old-altErr {
+		alt := nodeNorm(a.Alt)
+		thr := float64(m.h.DriftWindowThreshold)
+		if alt.V.N > thr && a.Norm.V.N > thr && zTest(alt, &a.Norm) <= m.h.SwitchSignificance {
+			if alt.V.Mean < a.Norm.V.Mean {
 				if parent != nil {
 					parent.Children[pb] = a.Alt
 					a.Alt = nil
 				} else {
 					m.root = a.Alt
 				}
-			} else if bound < altErr-old {
+			} else {
 				a.Alt = nil
 			}
 		}
