@@ -7,8 +7,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 export CGO_ENABLED = 0
 
-.PHONY: build test test-unit test-race lint deps bench demo completions image clean
-.PHONY: release-check
+.PHONY: build test lint deps bench demo completions image release-check clean
 
 build: ## the static olops binary in bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/olops
@@ -28,9 +27,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps lint build ## every test: unit, race, integration, end to end
+test: deps lint build ## every test: unit, race, integration, end to end, release
 	$(GO) test -count=1 -timeout 20m ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./server/... ./internal/controller/...
+	$(MAKE) release-check
 
 bench: build ## engine, server and container benchmarks, as ratios against baselines
 	$(GO) run ./internal/bench
@@ -47,8 +47,8 @@ image: build ## the FROM-scratch image olops:$(VERSION)
 
 # goreleaser from the Go module proxy (this exact version resolves here),
 # then its config check and a local snapshot release: every archive,
-# checksums, the image and the Homebrew formula, nothing published. Slow
-# (the six cross builds take minutes), so not part of make test.
+# checksums, the image and the Homebrew formula, nothing published. The
+# last step of make test: the six cross builds take a few minutes.
 GORELEASER_VERSION := v2.15.1
 GORELEASER = $(shell $(GO) env GOPATH)/bin/goreleaser
 release-check:

@@ -2,12 +2,12 @@
 package bayes
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/param"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // GaussianNB is River's GaussianNB: one Gaussian per (class, feature),
@@ -160,26 +160,24 @@ func (m *GaussianNB) Params() map[string]any {
 
 // Patch refuses every parameter: GaussianNB has none.
 func (m *GaussianNB) Patch(params map[string]any) error {
-	for k := range params {
-		return fmt.Errorf("gnb has no parameter %q to change", k)
+	if bad := param.Unknown(params, func(string) bool { return false }); len(bad) > 0 {
+		return fmt.Errorf("gnb has no parameter %q to change", bad[0])
 	}
 	return nil
 }
 
 // MarshalBinary saves the full state.
 func (m *GaussianNB) MarshalBinary() ([]byte, error) {
-	var buf bytes.Buffer
 	type plain GaussianNB // no MarshalBinary: gob encodes the fields
-	err := gob.NewEncoder(&buf).Encode((*plain)(m))
-	return buf.Bytes(), err
+	return snap.Encode((*plain)(m))
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (m *GaussianNB) UnmarshalBinary(b []byte) error {
 	type plain GaussianNB
 	*m = GaussianNB{}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode((*plain)(m)); err != nil {
-		return fmt.Errorf("decode gnb state: %w", err)
+	if err := snap.Decode(b, (*plain)(m), "gnb"); err != nil {
+		return err
 	}
 	m.neg2v = make([][]float64, len(m.S))
 	m.norms = make([][]float64, len(m.S))

@@ -1,10 +1,10 @@
 package drift
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
+
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // ADWIN is River's ADWIN (a port of the C++ ADWIN of MOA): an adaptive
@@ -214,17 +214,15 @@ type adwinState struct {
 
 // MarshalBinary saves the full state.
 func (a *ADWIN) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	err := gob.NewEncoder(&b).Encode(adwinState{a.Delta, a.Clock, a.MaxBuckets, a.MinWindowLength, a.GracePeriod,
+	return snap.Encode(adwinState{a.Delta, a.Clock, a.MaxBuckets, a.MinWindowLength, a.GracePeriod,
 		a.rows, a.total, a.variance, a.width, a.tick, a.drift, a.nDetect})
-	return b.Bytes(), err
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (a *ADWIN) UnmarshalBinary(data []byte) error {
 	var s adwinState
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
-		return fmt.Errorf("decode adwin state: %w", err)
+	if err := snap.Decode(data, &s, "adwin"); err != nil {
+		return err
 	}
 	if s.Clock <= 0 || s.MaxBuckets <= 0 || len(s.Rows) == 0 {
 		return fmt.Errorf("adwin state is damaged (clock %d, max_buckets %d, %d rows)", s.Clock, s.MaxBuckets, len(s.Rows))

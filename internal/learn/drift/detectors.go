@@ -1,13 +1,12 @@
 package drift
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
 
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // PageHinkley is River's two-sided Page-Hinkley test on a fading mean. It
@@ -73,12 +72,12 @@ func (p *PageHinkley) Update(x float64) bool {
 }
 
 // MarshalBinary saves the full state.
-func (p *PageHinkley) MarshalBinary() ([]byte, error) { return encode((*phState)(p)) }
+func (p *PageHinkley) MarshalBinary() ([]byte, error) { return snap.Encode((*phState)(p)) }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (p *PageHinkley) UnmarshalBinary(b []byte) error {
 	var s PageHinkley
-	if err := decode(b, (*phState)(&s), "page_hinkley"); err != nil {
+	if err := snap.Decode(b, (*phState)(&s), "page_hinkley"); err != nil {
 		return err
 	}
 	*p = s
@@ -140,12 +139,12 @@ func (d *DDM) Update(x float64) bool {
 }
 
 // MarshalBinary saves the full state.
-func (d *DDM) MarshalBinary() ([]byte, error) { return encode((*ddmState)(d)) }
+func (d *DDM) MarshalBinary() ([]byte, error) { return snap.Encode((*ddmState)(d)) }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (d *DDM) UnmarshalBinary(b []byte) error {
 	var s DDM
-	if err := decode(b, (*ddmState)(&s), "ddm"); err != nil {
+	if err := snap.Decode(b, (*ddmState)(&s), "ddm"); err != nil {
 		return err
 	}
 	*d = s
@@ -284,31 +283,18 @@ func probOutsideSquare(n, h int) float64 {
 }
 
 // MarshalBinary saves the full state.
-func (k *KSWIN) MarshalBinary() ([]byte, error) { return encode((*kswinState)(k)) }
+func (k *KSWIN) MarshalBinary() ([]byte, error) { return snap.Encode((*kswinState)(k)) }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (k *KSWIN) UnmarshalBinary(b []byte) error {
 	var s KSWIN
-	if err := decode(b, (*kswinState)(&s), "kswin"); err != nil {
+	if err := snap.Decode(b, (*kswinState)(&s), "kswin"); err != nil {
 		return err
 	}
 	if s.Rng == nil || s.WindowSize <= s.StatSize || s.StatSize <= 0 {
 		return fmt.Errorf("kswin state is damaged (window %d, stat %d)", s.WindowSize, s.StatSize)
 	}
 	*k = s
-	return nil
-}
-
-func encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	err := gob.NewEncoder(&b).Encode(v)
-	return b.Bytes(), err
-}
-
-func decode(b []byte, v any, name string) error {
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return fmt.Errorf("decode %s state: %w", name, err)
-	}
 	return nil
 }
 

@@ -6,15 +6,14 @@
 package drift
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/param"
 )
 
 // DefaultSeed seeds KSWIN when no seed is given (River draws one from the
@@ -42,15 +41,8 @@ func New(name string, params map[string]any) (learn.Detector, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown drift detector %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	var keys []string
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !slices.Contains(names, k) {
-			return nil, fmt.Errorf("%s has no parameter %q (known: %s)", name, k, strings.Join(names, ", "))
-		}
+	if bad := param.Unknown(params, func(k string) bool { return slices.Contains(names, k) }); len(bad) > 0 {
+		return nil, fmt.Errorf("%s has no parameter %q (known: %s)", name, bad[0], strings.Join(names, ", "))
 	}
 	p := paramReader{name: name, params: params}
 	switch name {
@@ -150,31 +142,12 @@ func (p *paramReader) float(key string, def float64) float64 {
 	if !ok || v == nil {
 		return def
 	}
-	var f float64
-	switch t := v.(type) {
-	case float64:
-		f = t
-	case float32:
-		f = float64(t)
-	case int:
-		f = float64(t)
-	case int64:
-		f = float64(t)
-	case json.Number:
-		x, err := t.Float64()
-		if err != nil {
-			p.fail(key, v, "a number")
-			return def
-		}
-		f = x
-	case string:
-		x, err := strconv.ParseFloat(t, 64)
-		if err != nil {
-			p.fail(key, v, "a number")
-			return def
-		}
-		f = x
-	default:
+	f, ok := param.Float(v)
+	if s, isStr := v.(string); isStr {
+		x, err := strconv.ParseFloat(s, 64)
+		f, ok = x, err == nil
+	}
+	if !ok {
 		p.fail(key, v, "a number")
 		return def
 	}

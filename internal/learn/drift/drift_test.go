@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // riverStream is the stream of River's detector docstrings:

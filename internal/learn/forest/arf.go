@@ -13,14 +13,12 @@
 package forest
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"slices"
 
 	"github.com/olops/olops/internal/learn"
-	"github.com/olops/olops/internal/learn/drift"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
+	"github.com/olops/olops/internal/learn/snap"
 	"github.com/olops/olops/internal/learn/tree"
 )
 
@@ -31,16 +29,10 @@ const (
 
 // ARFClassifier is River's ARFClassifier.
 type ARFClassifier struct {
-	fp       forestParams
-	treeOpts tree.Options // MaxFeatures and Rand are set when the forest starts
-	rnd      *randomness
+	ensemble
 
 	members []clfMember
-	nFeat   int // features of the first sample (0 until then)
-
-	proba  []float64 // scratch: one member's probabilities
-	nDrift int
-	nWarn  int
+	proba   []float64 // scratch: one member's probabilities
 
 	// The members' labels for the last row PredictProba saw, reused by
 	// Learn when it gets the same row before any learning (progressive
@@ -49,14 +41,11 @@ type ARFClassifier struct {
 }
 
 type clfMember struct {
-	tree       *tree.Classifier
-	background *tree.Classifier
-	warn       *drift.ADWIN
-	drift      *drift.ADWIN
-	correct    float64 // accuracy of the member's own predictions
-	seen       float64
-	nDrift     int
-	nWarn      int
+	trees[*tree.Classifier]
+	correct float64 // accuracy of the member's own predictions
+	seen    float64
+	nDrift  int
+	nWarn   int
 }
 
 // NewARFClassifier builds an ARFClassifier from River-named params: the
@@ -70,44 +59,22 @@ func NewARFClassifier(params map[string]any, minClasses int) (*ARFClassifier, er
 	if err != nil {
 		return nil, fmt.Errorf("arf: %w", err)
 	}
-	merged := map[string]any{"grace_period": 50, "delta": 0.01}
-	for k, v := range tp {
-		merged[k] = v
-	}
-	o, err := tree.ClassifierOptions(merged)
+	o, err := tree.ClassifierOptions(memberParams(tp))
 	if err != nil {
 		return nil, fmt.Errorf("arf: %w (forest params: %s)", err, knownParams(false))
 	}
 	o.MinClasses = minClasses
-	f := &ARFClassifier{fp: fp, treeOpts: o}
+	f := &ARFClassifier{ensemble: ensemble{fp: fp, treeOpts: o}}
 	f.seed()
 	return f, nil
 }
 
-func (f *ARFClassifier) seed() {
-	schema := func() *learn.Schema { return nil }
-	if f.rnd != nil {
-		schema = f.rnd.schema
-	}
-	f.rnd = newRandomness(f.fp.Seed)
-	f.rnd.schema = schema
-}
-
-// UseSchema tells the forest where to find the feature names: River draws
-// each leaf's features from sorted(x.keys()), so the names decide which
-// features a draw picks.
-func (f *ARFClassifier) UseSchema(schema func() *learn.Schema) { f.rnd.schema = schema }
-
-// start builds the members once the number of features is known (River's
-// _init_ensemble on the first sample).
+// start builds the members on the first sample.
 func (f *ARFClassifier) start(x *learn.Row) {
-	f.nFeat = countPresent(x)
-	f.treeOpts.MaxFeatures = resolveMaxFeatures(f.fp.MaxFeatures, max(f.nFeat, 1))
-	f.treeOpts.Rand = f.rnd.placeholder
-	f.treeOpts.Sample = f.rnd.sample
+	f.prepare(x)
 	f.members = make([]clfMember, f.fp.NModels)
 	for i := range f.members {
-		f.members[i] = clfMember{tree: f.newTree(), warn: drift.NewADWIN(warningDelta), drift: drift.NewADWIN(driftDelta)}
+		f.members[i] = clfMember{trees: newTrees(f.newTree())}
 	}
 }
 
@@ -118,16 +85,6 @@ func (f *ARFClassifier) newTree() *tree.Classifier {
 		panic(fmt.Sprintf("arf: member tree: %v", err))
 	}
 	return t
-}
-
-func countPresent(x *learn.Row) int {
-	n := 0
-	for i := range x.X {
-		if !x.Missing(i) {
-			n++
-		}
-	}
-	return n
 }
 
 // PredictProba is River's predict_proba_one: the members' probabilities,
@@ -217,7 +174,7 @@ func (f *ARFClassifier) Learn(x *learn.Row, y int) {
 		if pred == y {
 			m.correct++
 		}
-		k := f.rnd.poisson(f.fp.LambdaValue)
+		k := f.rnd.py.Poisson(f.fp.LambdaValue)
 		if k == 0 {
 			continue
 		}
@@ -230,20 +187,12 @@ func (f *ARFClassifier) Learn(x *learn.Row, y int) {
 		if pred != y {
 			errv = 1
 		}
-		if m.warn.Update(errv) {
-			m.background = f.newTree()
-			m.warn = drift.NewADWIN(warningDelta)
+		warned, drifted := m.watch(errv, f.newTree)
+		if warned {
 			f.nWarn++
 			m.nWarn++
 		}
-		if m.drift.Update(errv) {
-			if m.background != nil {
-				m.tree, m.background = m.background, nil
-				m.warn = drift.NewADWIN(warningDelta)
-			} else {
-				m.tree = f.newTree()
-			}
-			m.drift = drift.NewADWIN(driftDelta)
+		if drifted {
 			m.correct, m.seen = 0, 0
 			f.nDrift++
 			m.nDrift++
@@ -260,27 +209,9 @@ func (f *ARFClassifier) MemberDetections(i int) (drifts, warnings int) {
 	return f.members[i].nDrift, f.members[i].nWarn
 }
 
-// Drifts and Warnings count the members' drift and warning detections
-// (River's n_drifts_detected and n_warnings_detected).
-func (f *ARFClassifier) Drifts() int   { return f.nDrift }
-func (f *ARFClassifier) Warnings() int { return f.nWarn }
-
 // Params returns the forest's hyperparameters under River's names.
 func (f *ARFClassifier) Params() map[string]any {
 	return forestParamsMap(f.fp, f.treeOpts, false)
-}
-
-// Patch changes hyperparameters at run time, as River's mutable
-// attributes: lambda_value and disable_weighted_vote at once, the tree
-// params (grace_period, delta, tau) for the trees built from then on.
-// Nothing changes on error.
-func (f *ARFClassifier) Patch(params map[string]any) error {
-	fp, o, err := patch(f.fp, f.treeOpts, params)
-	if err != nil {
-		return err
-	}
-	f.fp, f.treeOpts = fp, o
-	return nil
 }
 
 type clfMemberState struct {
@@ -300,72 +231,36 @@ type clfState struct {
 // MarshalBinary saves the forest's full state, its generator included.
 func (f *ARFClassifier) MarshalBinary() ([]byte, error) {
 	s := clfState{Params: saveParams(f.fp, f.treeOpts), NFeat: f.nFeat, NDrift: f.nDrift, NWarn: f.nWarn}
-	var err error
 	s.RNG = f.rnd.py.MT
 	for i := range f.members {
 		m := &f.members[i]
 		var ms clfMemberState
-		if ms.Tree, err = m.tree.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		if m.background != nil {
-			if ms.Background, err = m.background.MarshalBinary(); err != nil {
-				return nil, err
-			}
-		}
-		if ms.Warn, err = m.warn.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		if ms.Drift, err = m.drift.MarshalBinary(); err != nil {
+		if err := m.save(&ms.Tree, &ms.Background, &ms.Warn, &ms.Drift); err != nil {
 			return nil, err
 		}
 		ms.Correct, ms.Seen, ms.NDrift, ms.NWarn = m.correct, m.seen, m.nDrift, m.nWarn
 		s.Members = append(s.Members, ms)
 	}
-	var buf bytes.Buffer
-	err = gob.NewEncoder(&buf).Encode(s)
-	return buf.Bytes(), err
+	return snap.Encode(s)
 }
 
 // UnmarshalBinary restores a forest saved by MarshalBinary.
 func (f *ARFClassifier) UnmarshalBinary(b []byte) error {
 	var s clfState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
-		return fmt.Errorf("decode arf state: %w", err)
+	if err := snap.Decode(b, &s, "arf"); err != nil {
+		return err
 	}
-	fp, o, err := loadParams(s.Params, false)
+	e, err := f.restored(s.Params, false, s.RNG, s.NFeat, s.NDrift, s.NWarn)
 	if err != nil {
 		return err
 	}
-	g := &ARFClassifier{fp: fp, treeOpts: o, nFeat: s.NFeat, nDrift: s.NDrift, nWarn: s.NWarn}
-	g.rnd = &randomness{}
-	if f.rnd != nil {
-		g.rnd.schema = f.rnd.schema
-	}
-	g.seed()
-	g.rnd.py.MT = s.RNG
-	g.treeOpts.Rand = g.rnd.placeholder
-	g.treeOpts.Sample = g.rnd.sample
+	g := &ARFClassifier{ensemble: e}
 	if len(s.Members) > 0 {
 		g.members = make([]clfMember, len(s.Members))
 	}
 	for i, ms := range s.Members {
 		m := &g.members[i]
-		m.tree = g.newTree()
-		if err := m.tree.UnmarshalBinary(ms.Tree); err != nil {
-			return fmt.Errorf("restore arf member %d: %w", i, err)
-		}
-		if ms.Background != nil {
-			m.background = g.newTree()
-			if err := m.background.UnmarshalBinary(ms.Background); err != nil {
-				return fmt.Errorf("restore arf background %d: %w", i, err)
-			}
-		}
-		m.warn, m.drift = drift.NewADWIN(warningDelta), drift.NewADWIN(driftDelta)
-		if err := m.warn.UnmarshalBinary(ms.Warn); err != nil {
-			return err
-		}
-		if err := m.drift.UnmarshalBinary(ms.Drift); err != nil {
+		if err := m.restore("arf", i, g.newTree, ms.Tree, ms.Background, ms.Warn, ms.Drift); err != nil {
 			return err
 		}
 		m.correct, m.seen, m.nDrift, m.nWarn = ms.Correct, ms.Seen, ms.NDrift, ms.NWarn

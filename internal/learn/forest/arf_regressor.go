@@ -1,15 +1,13 @@
 package forest
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/olops/olops/internal/learn"
-	"github.com/olops/olops/internal/learn/drift"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
+	"github.com/olops/olops/internal/learn/snap"
 	"github.com/olops/olops/internal/learn/tree"
 )
 
@@ -19,23 +17,15 @@ import (
 // weights that sum to 1, then averaged (so divided by n_models again). Each member's drift detectors watch its error normalised by
 // a running variance, (e + 3 sd) / (6 sd), as River does.
 type ARFRegressor struct {
-	fp       forestParams
-	treeOpts tree.Options
-	rnd      *randomness
+	ensemble
 
 	members []regMember
-	nFeat   int
 	preds   []float64 // scratch
 	weights []float64
-	nDrift  int
-	nWarn   int
 }
 
 type regMember struct {
-	tree       *tree.Regressor
-	background *tree.Regressor
-	warn       *drift.ADWIN
-	drift      *drift.ADWIN
+	trees[*tree.Regressor]
 	// MSE of the member's own predictions (River's metric).
 	sqErr, seen float64
 	// Welford variance of the raw error y - pred (River's _drift_norm).
@@ -51,41 +41,21 @@ func NewARFRegressor(params map[string]any) (*ARFRegressor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arf-regressor: %w", err)
 	}
-	merged := map[string]any{"grace_period": 50, "delta": 0.01}
-	for k, v := range tp {
-		merged[k] = v
-	}
-	o, err := tree.RegressorOptions(merged)
+	o, err := tree.RegressorOptions(memberParams(tp))
 	if err != nil {
 		return nil, fmt.Errorf("arf-regressor: %w (forest params: %s)", err, knownParams(true))
 	}
-	f := &ARFRegressor{fp: fp, treeOpts: o}
+	f := &ARFRegressor{ensemble: ensemble{fp: fp, treeOpts: o}}
 	f.seed()
 	return f, nil
 }
 
-func (f *ARFRegressor) seed() {
-	schema := func() *learn.Schema { return nil }
-	if f.rnd != nil {
-		schema = f.rnd.schema
-	}
-	f.rnd = newRandomness(f.fp.Seed)
-	f.rnd.schema = schema
-}
-
-// UseSchema tells the forest where to find the feature names: River draws
-// each leaf's features from sorted(x.keys()), so the names decide which
-// features a draw picks.
-func (f *ARFRegressor) UseSchema(schema func() *learn.Schema) { f.rnd.schema = schema }
-
+// start builds the members on the first sample.
 func (f *ARFRegressor) start(x *learn.Row) {
-	f.nFeat = countPresent(x)
-	f.treeOpts.MaxFeatures = resolveMaxFeatures(f.fp.MaxFeatures, max(f.nFeat, 1))
-	f.treeOpts.Rand = f.rnd.placeholder
-	f.treeOpts.Sample = f.rnd.sample
+	f.prepare(x)
 	f.members = make([]regMember, f.fp.NModels)
 	for i := range f.members {
-		f.members[i] = regMember{tree: f.newTree(), warn: drift.NewADWIN(warningDelta), drift: drift.NewADWIN(driftDelta)}
+		f.members[i] = regMember{trees: newTrees(f.newTree())}
 	}
 }
 
@@ -185,7 +155,7 @@ func (f *ARFRegressor) Learn(x *learn.Row, y float64) {
 		pred := memberPredict(m.tree, x)
 		m.seen++
 		m.sqErr += (y - pred) * (y - pred)
-		k := f.rnd.poisson(f.fp.LambdaValue)
+		k := f.rnd.py.Poisson(f.fp.LambdaValue)
 		if k == 0 {
 			continue
 		}
@@ -195,42 +165,19 @@ func (f *ARFRegressor) Learn(x *learn.Row, y float64) {
 		}
 		m.tree.LearnWeighted(x, y, w)
 		in := m.normErr(y, pred)
-		if m.warn.Update(in) {
-			m.background = f.newTree()
-			m.warn = drift.NewADWIN(warningDelta)
+		warned, drifted := m.watch(in, f.newTree)
+		if warned {
 			f.nWarn++
 		}
-		if m.drift.Update(in) {
-			if m.background != nil {
-				m.tree, m.background = m.background, nil
-				m.warn = drift.NewADWIN(warningDelta)
-			} else {
-				m.tree = f.newTree()
-			}
-			m.drift = drift.NewADWIN(driftDelta)
+		if drifted {
 			m.sqErr, m.seen = 0, 0
 			f.nDrift++
 		}
 	}
 }
 
-// Drifts and Warnings count the members' drift and warning detections.
-func (f *ARFRegressor) Drifts() int   { return f.nDrift }
-func (f *ARFRegressor) Warnings() int { return f.nWarn }
-
 // Params returns the forest's hyperparameters under River's names.
 func (f *ARFRegressor) Params() map[string]any { return forestParamsMap(f.fp, f.treeOpts, true) }
-
-// Patch changes hyperparameters at run time (see ARFClassifier.Patch;
-// aggregation_method too). Nothing changes on error.
-func (f *ARFRegressor) Patch(params map[string]any) error {
-	fp, o, err := patch(f.fp, f.treeOpts, params)
-	if err != nil {
-		return err
-	}
-	f.fp, f.treeOpts = fp, o
-	return nil
-}
 
 type regMemberState struct {
 	Tree, Background    []byte
@@ -249,71 +196,35 @@ type regState struct {
 // MarshalBinary saves the forest's full state, its generator included.
 func (f *ARFRegressor) MarshalBinary() ([]byte, error) {
 	s := regState{Params: saveParams(f.fp, f.treeOpts), NFeat: f.nFeat, NDrift: f.nDrift, NWarn: f.nWarn}
-	var err error
 	s.RNG = f.rnd.py.MT
 	for i := range f.members {
 		m := &f.members[i]
 		ms := regMemberState{SqErr: m.sqErr, Seen: m.seen, NormN: m.nN, NormM: m.nMean, NormS: m.nS}
-		if ms.Tree, err = m.tree.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		if m.background != nil {
-			if ms.Background, err = m.background.MarshalBinary(); err != nil {
-				return nil, err
-			}
-		}
-		if ms.Warn, err = m.warn.MarshalBinary(); err != nil {
-			return nil, err
-		}
-		if ms.Drift, err = m.drift.MarshalBinary(); err != nil {
+		if err := m.save(&ms.Tree, &ms.Background, &ms.Warn, &ms.Drift); err != nil {
 			return nil, err
 		}
 		s.Members = append(s.Members, ms)
 	}
-	var buf bytes.Buffer
-	err = gob.NewEncoder(&buf).Encode(s)
-	return buf.Bytes(), err
+	return snap.Encode(s)
 }
 
 // UnmarshalBinary restores a forest saved by MarshalBinary.
 func (f *ARFRegressor) UnmarshalBinary(b []byte) error {
 	var s regState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
-		return fmt.Errorf("decode arf-regressor state: %w", err)
+	if err := snap.Decode(b, &s, "arf-regressor"); err != nil {
+		return err
 	}
-	fp, o, err := loadParams(s.Params, true)
+	e, err := f.restored(s.Params, true, s.RNG, s.NFeat, s.NDrift, s.NWarn)
 	if err != nil {
 		return err
 	}
-	g := &ARFRegressor{fp: fp, treeOpts: o, nFeat: s.NFeat, nDrift: s.NDrift, nWarn: s.NWarn}
-	g.rnd = &randomness{}
-	if f.rnd != nil {
-		g.rnd.schema = f.rnd.schema
-	}
-	g.seed()
-	g.rnd.py.MT = s.RNG
-	g.treeOpts.Rand = g.rnd.placeholder
-	g.treeOpts.Sample = g.rnd.sample
+	g := &ARFRegressor{ensemble: e}
 	if len(s.Members) > 0 {
 		g.members = make([]regMember, len(s.Members))
 	}
 	for i, ms := range s.Members {
 		m := &g.members[i]
-		m.tree = g.newTree()
-		if err := m.tree.UnmarshalBinary(ms.Tree); err != nil {
-			return fmt.Errorf("restore arf-regressor member %d: %w", i, err)
-		}
-		if ms.Background != nil {
-			m.background = g.newTree()
-			if err := m.background.UnmarshalBinary(ms.Background); err != nil {
-				return fmt.Errorf("restore arf-regressor background %d: %w", i, err)
-			}
-		}
-		m.warn, m.drift = drift.NewADWIN(warningDelta), drift.NewADWIN(driftDelta)
-		if err := m.warn.UnmarshalBinary(ms.Warn); err != nil {
-			return err
-		}
-		if err := m.drift.UnmarshalBinary(ms.Drift); err != nil {
+		if err := m.restore("arf-regressor", i, g.newTree, ms.Tree, ms.Background, ms.Warn, ms.Drift); err != nil {
 			return err
 		}
 		m.sqErr, m.seen = ms.SqErr, ms.Seen

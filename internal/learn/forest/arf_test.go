@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/learntest"
 	"github.com/olops/olops/internal/learn/metrics"
 )
 
@@ -33,11 +34,11 @@ func TestARFClassifierVsRiver(t *testing.T) {
 			start := time.Now()
 			set, scored := classify(t, f, d, c.task, c.positive)
 			el := time.Since(start)
-			ref := reference(t, c.ref, "arf")
+			ref := learntest.Reference(t, "arf", c.ref)
 			got := set.Overall()
 			acc, racc := got["accuracy"], num(t, ref, "accuracy")
 			t.Logf("%s: accuracy %.5f (River %.5f, diff %+.2f pp), %v over %d rows (%.1f us/row, River %.0f); drifts %d warnings %d; %v",
-				c.file, acc, racc, 100*(acc-racc), el, len(d.rows), float64(el.Microseconds())/float64(len(d.rows)),
+				c.file, acc, racc, 100*(acc-racc), el, len(d.Rows), float64(el.Microseconds())/float64(len(d.Rows)),
 				num(t, ref, "us_per_sample"), f.Drifts(), f.Warnings(), got)
 			if scored != int(num(t, ref, "scored")) {
 				t.Errorf("scored %d rows, River %v", scored, ref["scored"])
@@ -53,18 +54,18 @@ func TestARFClassifierVsRiver(t *testing.T) {
 func regress(t testing.TB, r learn.Regressor, d *dataset) *metrics.Set {
 	t.Helper()
 	if u, ok := r.(interface{ UseSchema(func() *learn.Schema) }); ok {
-		u.UseSchema(d.schema())
+		u.UseSchema(d.Schema())
 	}
 	set, err := metrics.NewSet(learn.Regression, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ys := targets(t, d)
-	for i := range d.rows {
-		if p, ok := r.Predict(&d.rows[i]); ok {
+	ys := d.Targets(t)
+	for i := range d.Rows {
+		if p, ok := r.Predict(&d.Rows[i]); ok {
 			set.UpdateValue(ys[i], p)
 		}
-		r.Learn(&d.rows[i], ys[i])
+		r.Learn(&d.Rows[i], ys[i])
 	}
 	return set
 }
@@ -79,7 +80,7 @@ func TestARFRegressorChickWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := regress(t, f, d).Overall()
-	ref := reference(t, "chick_weights.csv", "arf")
+	ref := learntest.Reference(t, "arf", "chick_weights.csv")
 	t.Logf("chick_weights: MAE %.4f (River %.4f), RMSE %.4f (River %.4f), R2 %.4f (River %.4f); drifts %d warnings %d",
 		got["mae"], num(t, ref, "mae"), got["rmse"], num(t, ref, "rmse"), got["r2"], num(t, ref, "r2"), f.Drifts(), f.Warnings())
 	for _, k := range []string{"mae", "rmse", "r2"} {

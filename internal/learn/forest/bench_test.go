@@ -10,8 +10,8 @@ import (
 // then learn) of ARFClassifier on elec2, per row.
 func BenchmarkARFLearnPredict(b *testing.B) {
 	d := loadCSV(b, "elec2.csv.gz", "class")
-	ys := make([]int, len(d.labels))
-	for i, l := range d.labels {
+	ys := make([]int, len(d.Labels))
+	for i, l := range d.Labels {
 		if l == "UP" {
 			ys[i] = 1
 		}
@@ -20,14 +20,14 @@ func BenchmarkARFLearnPredict(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.UseSchema(d.schema())
+	f.UseSchema(d.Schema())
 	var proba []float64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % len(d.rows)
-		proba = f.PredictProba(&d.rows[j], proba[:0])
-		f.Learn(&d.rows[j], ys[j])
+		j := i % len(d.Rows)
+		proba = f.PredictProba(&d.Rows[j], proba[:0])
+		f.Learn(&d.Rows[j], ys[j])
 	}
 }
 
@@ -39,13 +39,13 @@ func BenchmarkARFRegressorLearnPredict(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ys := targets(b, d)
+	ys := d.Targets(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % len(d.rows)
-		f.Predict(&d.rows[j])
-		f.Learn(&d.rows[j], ys[j])
+		j := i % len(d.Rows)
+		f.Predict(&d.Rows[j])
+		f.Learn(&d.Rows[j], ys[j])
 	}
 }
 

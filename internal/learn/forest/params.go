@@ -2,10 +2,13 @@ package forest
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/olops/olops/internal/learn/param"
 )
 
 // DefaultSeed is the seed of a forest built without one (the reference
@@ -76,21 +79,17 @@ func splitParams(params map[string]any, regression bool) (forestParams, map[stri
 	return fp, tp, nil
 }
 
+// memberParams are the member trees' params: River's ARF defaults for
+// them (grace_period 50, delta 0.01) under the ones given.
+func memberParams(tp map[string]any) map[string]any {
+	merged := map[string]any{"grace_period": 50, "delta": 0.01}
+	maps.Copy(merged, tp)
+	return merged
+}
+
 func toFloat(name string, v any) (float64, error) {
-	switch t := v.(type) {
-	case float64:
-		return t, nil
-	case float32:
-		return float64(t), nil
-	case int:
-		return float64(t), nil
-	case int64:
-		return float64(t), nil
-	case interface{ Float64() (float64, error) }:
-		f, err := t.Float64()
-		if err == nil {
-			return f, nil
-		}
+	if f, ok := param.Float(v); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("%s must be a number, got %v (%T)", name, v, v)
 }

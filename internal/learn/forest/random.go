@@ -1,12 +1,11 @@
 package forest
 
 import (
-	"math"
 	"math/rand/v2"
 	"slices"
 
 	"github.com/olops/olops/internal/learn"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // randomness is the forest's one generator, Python's random.Random(seed)
@@ -24,17 +23,6 @@ type randomness struct {
 
 func newRandomness(seed int64) *randomness {
 	return &randomness{py: pyrand.NewPython(seed), placeholder: rand.New(rand.NewPCG(uint64(seed), 0))}
-}
-
-// poisson is River's utils.random.poisson (Knuth's method).
-func (r *randomness) poisson(rate float64) int {
-	l := math.Exp(-rate)
-	k, p := 0, 1.0
-	for p > l {
-		k++
-		p *= r.py.Random()
-	}
-	return k - 1
 }
 
 // sample is River's BaseRandomLeaf._sample_features:

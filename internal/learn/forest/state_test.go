@@ -12,8 +12,8 @@ import (
 // background trees, detectors, accuracies and the generator included).
 func TestClassifierSnapshotRestore(t *testing.T) {
 	d := loadCSV(t, "bananas.csv", "label")
-	ys := make([]int, len(d.labels))
-	for i, l := range d.labels {
+	ys := make([]int, len(d.Labels))
+	for i, l := range d.Labels {
 		if l == "1" {
 			ys[i] = 1
 		}
@@ -22,12 +22,12 @@ func TestClassifierSnapshotRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.UseSchema(d.schema())
+	a.UseSchema(d.Schema())
 	var pa, pb []float64
 	const cut = 2500
 	for i := 0; i < cut; i++ {
-		a.PredictProba(&d.rows[i], nil)
-		a.Learn(&d.rows[i], ys[i])
+		a.PredictProba(&d.Rows[i], nil)
+		a.Learn(&d.Rows[i], ys[i])
 	}
 	if a.Warnings() == 0 {
 		t.Fatal("no warning before the snapshot: background trees untested")
@@ -37,13 +37,13 @@ func TestClassifierSnapshotRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := NewARFClassifier(map[string]any{"seed": 7}, 2)
-	b.UseSchema(d.schema())
+	b.UseSchema(d.Schema())
 	if err := b.UnmarshalBinary(snap); err != nil {
 		t.Fatal(err)
 	}
-	for i := cut; i < len(d.rows); i++ {
-		pa = a.PredictProba(&d.rows[i], pa[:0])
-		pb = b.PredictProba(&d.rows[i], pb[:0])
+	for i := cut; i < len(d.Rows); i++ {
+		pa = a.PredictProba(&d.Rows[i], pa[:0])
+		pb = b.PredictProba(&d.Rows[i], pb[:0])
 		if len(pa) != len(pb) {
 			t.Fatalf("row %d: %v vs %v", i, pa, pb)
 		}
@@ -52,8 +52,8 @@ func TestClassifierSnapshotRestore(t *testing.T) {
 				t.Fatalf("row %d: restored forest predicts %v, original %v", i, pb, pa)
 			}
 		}
-		a.Learn(&d.rows[i], ys[i])
-		b.Learn(&d.rows[i], ys[i])
+		a.Learn(&d.Rows[i], ys[i])
+		b.Learn(&d.Rows[i], ys[i])
 	}
 	if a.Drifts() != b.Drifts() || a.Warnings() != b.Warnings() {
 		t.Errorf("drifts %d/%d warnings %d/%d", a.Drifts(), b.Drifts(), a.Warnings(), b.Warnings())
@@ -65,31 +65,31 @@ func TestClassifierSnapshotRestore(t *testing.T) {
 
 func TestRegressorSnapshotRestore(t *testing.T) {
 	d := loadCSV(t, "chick_weights.csv", "weight")
-	ys := targets(t, d)
+	ys := d.Targets(t)
 	a := mustRegressor(t, nil)
-	a.UseSchema(d.schema())
+	a.UseSchema(d.Schema())
 	const cut = 300
 	for i := 0; i < cut; i++ {
-		a.Predict(&d.rows[i])
-		a.Learn(&d.rows[i], ys[i])
+		a.Predict(&d.Rows[i])
+		a.Learn(&d.Rows[i], ys[i])
 	}
 	snap, err := a.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := mustRegressor(t, nil)
-	b.UseSchema(d.schema())
+	b.UseSchema(d.Schema())
 	if err := b.UnmarshalBinary(snap); err != nil {
 		t.Fatal(err)
 	}
-	for i := cut; i < len(d.rows); i++ {
-		va, _ := a.Predict(&d.rows[i])
-		vb, _ := b.Predict(&d.rows[i])
+	for i := cut; i < len(d.Rows); i++ {
+		va, _ := a.Predict(&d.Rows[i])
+		vb, _ := b.Predict(&d.Rows[i])
 		if va != vb {
 			t.Fatalf("row %d: restored %v, original %v", i, vb, va)
 		}
-		a.Learn(&d.rows[i], ys[i])
-		b.Learn(&d.rows[i], ys[i])
+		a.Learn(&d.Rows[i], ys[i])
+		b.Learn(&d.Rows[i], ys[i])
 	}
 }
 
@@ -177,12 +177,12 @@ func TestRegressorAggregations(t *testing.T) {
 		t.Errorf("mean aggregation: MAE %.3f", got["mae"])
 	}
 	f := mustRegressor(t, map[string]any{"aggregation_method": "mean", "disable_weighted_vote": false})
-	ys := targets(t, d)
+	ys := d.Targets(t)
 	for i := 0; i < 200; i++ {
-		f.Predict(&d.rows[i])
-		f.Learn(&d.rows[i], ys[i])
+		f.Predict(&d.Rows[i])
+		f.Learn(&d.Rows[i], ys[i])
 	}
-	x := &d.rows[200]
+	x := &d.Rows[200]
 	var sum, want float64
 	for i := range f.members {
 		sum += f.members[i].mse()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // Classifier is a binary GLM: LogisticRegression (log loss) or Perceptron
@@ -66,14 +67,14 @@ func (c *Classifier) Patch(params map[string]any) error {
 // MarshalBinary saves the full state.
 func (c *Classifier) MarshalBinary() ([]byte, error) {
 	type plain Classifier // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(c))
+	return snap.Encode((*plain)(c))
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (c *Classifier) UnmarshalBinary(b []byte) error {
 	type plain Classifier
 	*c = Classifier{}
-	return decode(b, (*plain)(c))
+	return snap.Decode(b, (*plain)(c), "linear model")
 }
 
 func (c *Classifier) clone() binary {
@@ -121,12 +122,12 @@ func (r *Regressor) Patch(params map[string]any) error {
 // MarshalBinary saves the full state.
 func (r *Regressor) MarshalBinary() ([]byte, error) {
 	type plain Regressor // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(r))
+	return snap.Encode((*plain)(r))
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (r *Regressor) UnmarshalBinary(b []byte) error {
 	type plain Regressor
 	*r = Regressor{}
-	return decode(b, (*plain)(r))
+	return snap.Decode(b, (*plain)(r), "linear model")
 }

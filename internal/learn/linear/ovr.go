@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // binary is a two-class learner OneVsRest can copy.
@@ -109,7 +110,7 @@ func (o *OneVsRest) MarshalBinary() ([]byte, error) {
 		}
 		s.Models = append(s.Models, b)
 	}
-	return encode(s)
+	return snap.Encode(s)
 }
 
 // UnmarshalBinary restores class models saved by MarshalBinary into a
@@ -117,7 +118,7 @@ func (o *OneVsRest) MarshalBinary() ([]byte, error) {
 func (o *OneVsRest) UnmarshalBinary(b []byte) error {
 	type plain OneVsRest
 	var s ovrState
-	if err := decode(b, &s); err != nil {
+	if err := snap.Decode(b, &s, "linear model"); err != nil {
 		return err
 	}
 	models := make([]binary, len(s.Models))

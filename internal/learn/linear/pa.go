@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // PA holds the state shared by River's passive-aggressive models.
@@ -161,14 +162,14 @@ func (c *PAClassifier) Patch(params map[string]any) error {
 // MarshalBinary saves the full state.
 func (c *PAClassifier) MarshalBinary() ([]byte, error) {
 	type plain PAClassifier // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(c))
+	return snap.Encode((*plain)(c))
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (c *PAClassifier) UnmarshalBinary(b []byte) error {
 	type plain PAClassifier
 	*c = PAClassifier{}
-	return decode(b, (*plain)(c))
+	return snap.Decode(b, (*plain)(c), "linear model")
 }
 
 func (c *PAClassifier) clone() binary {
@@ -217,12 +218,12 @@ func (r *PARegressor) Patch(params map[string]any) error {
 // MarshalBinary saves the full state.
 func (r *PARegressor) MarshalBinary() ([]byte, error) {
 	type plain PARegressor // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(r))
+	return snap.Encode((*plain)(r))
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (r *PARegressor) UnmarshalBinary(b []byte) error {
 	type plain PARegressor
 	*r = PARegressor{}
-	return decode(b, (*plain)(r))
+	return snap.Decode(b, (*plain)(r), "linear model")
 }

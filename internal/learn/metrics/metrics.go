@@ -23,14 +23,13 @@
 package metrics
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // DefaultWindow is the rolling window used when NewSet is given 0.
@@ -395,16 +394,14 @@ type setState struct {
 
 // MarshalBinary saves the set's full state.
 func (s *Set) MarshalBinary() ([]byte, error) {
-	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(setState{s.task, s.names, s.window, s.all, s.roll, s.ring, s.head})
-	return buf.Bytes(), err
+	return snap.Encode(setState{s.task, s.names, s.window, s.all, s.roll, s.ring, s.head})
 }
 
 // UnmarshalBinary restores a state saved by MarshalBinary.
 func (s *Set) UnmarshalBinary(b []byte) error {
 	var st setState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return fmt.Errorf("decode metrics state: %w", err)
+	if err := snap.Decode(b, &st, "metrics"); err != nil {
+		return err
 	}
 	if st.Window <= 0 || len(st.Ring) > st.Window || (len(st.Ring) > 0 && st.Head >= len(st.Ring)) {
 		return fmt.Errorf("metrics state is inconsistent (window %d, %d entries): the snapshot is damaged", st.Window, len(st.Ring))

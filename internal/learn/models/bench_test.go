@@ -6,6 +6,7 @@ import (
 
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/eval"
+	"github.com/olops/olops/internal/learn/learntest"
 	"github.com/olops/olops/internal/learn/models"
 	"github.com/olops/olops/internal/learn/stream"
 )
@@ -13,7 +14,7 @@ import (
 // elec2 parses elec2 once into rows over a fresh pipeline of model.
 func elec2(b *testing.B, model string) (*learn.Pipeline, *eval.Preloaded) {
 	b.Helper()
-	src, err := stream.OpenCSV(filepath.Join(sharedDir(b), "datasets", "elec2.csv.gz"), stream.CSVOptions{Target: "class"})
+	src, err := stream.OpenCSV(filepath.Join(learntest.SharedDir(b), "datasets", "elec2.csv.gz"), stream.CSVOptions{Target: "class"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func BenchmarkPredict(b *testing.B) {
 func BenchmarkRegressors(b *testing.B) {
 	for _, m := range []string{"linreg", "pa-regressor"} {
 		b.Run(m, func(b *testing.B) {
-			src, err := stream.OpenCSV(filepath.Join(sharedDir(b), "datasets", "trump_approval.csv.gz"), stream.CSVOptions{Target: "five_thirty_eight"})
+			src, err := stream.OpenCSV(filepath.Join(learntest.SharedDir(b), "datasets", "trump_approval.csv.gz"), stream.CSVOptions{Target: "five_thirty_eight"})
 			if err != nil {
 				b.Fatal(err)
 			}

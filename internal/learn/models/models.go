@@ -12,6 +12,7 @@ import (
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/bayes"
 	"github.com/olops/olops/internal/learn/linear"
+	"github.com/olops/olops/internal/learn/param"
 	"github.com/olops/olops/internal/learn/preprocess"
 )
 
@@ -224,10 +225,8 @@ var StepNames = []string{"standard_scaler", "minmax_scaler", "one_hot", "feature
 func NewStep(st learn.Step) (learn.Transformer, error) {
 	key := strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(st.Name))
 	known := func(names ...string) error {
-		for k := range st.Params {
-			if !slices.Contains(names, k) {
-				return fmt.Errorf("step %q has no parameter %q", st.Name, k)
-			}
+		if bad := param.Unknown(st.Params, func(k string) bool { return slices.Contains(names, k) }); len(bad) > 0 {
+			return fmt.Errorf("step %q has no parameter %q", st.Name, bad[0])
 		}
 		return nil
 	}

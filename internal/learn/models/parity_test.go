@@ -13,30 +13,10 @@ import (
 
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/eval"
+	"github.com/olops/olops/internal/learn/learntest"
 	"github.com/olops/olops/internal/learn/models"
 	"github.com/olops/olops/internal/learn/stream"
 )
-
-// sharedDir is <repo root>/../shared, where the reference data lives.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 20; i++ {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			s := filepath.Join(filepath.Dir(dir), "shared")
-			if _, err := os.Stat(filepath.Join(s, "reference", "river-0.21.1.jsonl")); err != nil {
-				t.Fatalf("reference data not found at %s: clone the shared/ folder beside the repository", s)
-			}
-			return s
-		}
-		dir = filepath.Dir(dir)
-	}
-	t.Fatal("repository root (go.mod) not found")
-	return ""
-}
 
 type reference struct {
 	Model       string  `json:"model"`
@@ -52,7 +32,7 @@ type reference struct {
 
 func references(t testing.TB) []reference {
 	t.Helper()
-	f, err := os.Open(filepath.Join(sharedDir(t), "reference", "river-0.21.1.jsonl"))
+	f, err := os.Open(filepath.Join(learntest.SharedDir(t), "reference", "river-0.21.1.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +59,7 @@ func references(t testing.TB) []reference {
 
 func runReference(t testing.TB, ref reference, trace *strings.Builder) *eval.Result {
 	t.Helper()
-	src, err := stream.OpenCSV(filepath.Join(sharedDir(t), "datasets", ref.Dataset), stream.CSVOptions{Target: ref.Target})
+	src, err := stream.OpenCSV(filepath.Join(learntest.SharedDir(t), "datasets", ref.Dataset), stream.CSVOptions{Target: ref.Target})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +120,7 @@ func TestRiverParity(t *testing.T) {
 func TestPhishingTraces(t *testing.T) {
 	for _, model := range []string{"logreg", "perceptron", "gnb"} {
 		t.Run(model, func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join(sharedDir(t), "reference", "phishing_trace_"+model+".csv"))
+			want, err := os.ReadFile(filepath.Join(learntest.SharedDir(t), "reference", "phishing_trace_"+model+".csv"))
 			if err != nil {
 				t.Fatal(err)
 			}

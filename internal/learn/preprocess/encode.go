@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // OneHotEncoder turns categorical (string) features into numeric 0/1
@@ -99,14 +100,14 @@ func (e *OneHotEncoder) Transform(x, out *learn.Row) {
 // MarshalBinary saves the slot mapping.
 func (e *OneHotEncoder) MarshalBinary() ([]byte, error) {
 	type plain OneHotEncoder // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(e))
+	return snap.Encode((*plain)(e))
 }
 
 // UnmarshalBinary restores a mapping saved by MarshalBinary.
 func (e *OneHotEncoder) UnmarshalBinary(b []byte) error {
 	type plain OneHotEncoder
 	*e = OneHotEncoder{}
-	if err := decode(b, (*plain)(e)); err != nil {
+	if err := snap.Decode(b, (*plain)(e), "preprocessing"); err != nil {
 		return err
 	}
 	e.pairs = map[pairKey]int{}
@@ -201,12 +202,12 @@ func (h *FeatureHasher) Transform(x, out *learn.Row) {
 // MarshalBinary saves the hasher's settings.
 func (h *FeatureHasher) MarshalBinary() ([]byte, error) {
 	type plain FeatureHasher // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(h))
+	return snap.Encode((*plain)(h))
 }
 
 // UnmarshalBinary restores settings saved by MarshalBinary.
 func (h *FeatureHasher) UnmarshalBinary(b []byte) error {
 	type plain FeatureHasher
 	*h = FeatureHasher{}
-	return decode(b, (*plain)(h))
+	return snap.Decode(b, (*plain)(h), "preprocessing")
 }

@@ -5,12 +5,10 @@
 package preprocess
 
 import (
-	"bytes"
-	"encoding/gob"
-	"fmt"
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/snap"
 )
 
 // safeDiv divides a by b, giving 0 for a zero b (River's safe_div: a
@@ -38,21 +36,6 @@ func numericOut(x, out *learn.Row) {
 	}
 	out.X = out.X[:n]
 	out.C = x.C
-}
-
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func decode(b []byte, v any) error {
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return fmt.Errorf("decode preprocessing state: %w", err)
-	}
-	return nil
 }
 
 // StandardScaler scales each numeric feature to zero mean and unit
@@ -123,14 +106,14 @@ func (s *StandardScaler) Transform(x, out *learn.Row) {
 // MarshalBinary saves the running statistics.
 func (s *StandardScaler) MarshalBinary() ([]byte, error) {
 	type plain StandardScaler // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(s))
+	return snap.Encode((*plain)(s))
 }
 
 // UnmarshalBinary restores statistics saved by MarshalBinary.
 func (s *StandardScaler) UnmarshalBinary(b []byte) error {
 	type plain StandardScaler
 	*s = StandardScaler{}
-	if err := decode(b, (*plain)(s)); err != nil {
+	if err := snap.Decode(b, (*plain)(s), "preprocessing"); err != nil {
 		return err
 	}
 	s.stds = make([]float64, len(s.Vars))
@@ -184,12 +167,12 @@ func (s *MinMaxScaler) Transform(x, out *learn.Row) {
 // MarshalBinary saves the running ranges.
 func (s *MinMaxScaler) MarshalBinary() ([]byte, error) {
 	type plain MinMaxScaler // no MarshalBinary: gob encodes the fields
-	return encode((*plain)(s))
+	return snap.Encode((*plain)(s))
 }
 
 // UnmarshalBinary restores ranges saved by MarshalBinary.
 func (s *MinMaxScaler) UnmarshalBinary(b []byte) error {
 	type plain MinMaxScaler
 	*s = MinMaxScaler{}
-	return decode(b, (*plain)(s))
+	return snap.Decode(b, (*plain)(s), "preprocessing")
 }

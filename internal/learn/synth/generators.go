@@ -3,7 +3,7 @@ package synth
 import (
 	"math"
 
-	"github.com/olops/olops/internal/learn/synth/pyrand"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // sea is River's SEA (random.Random): three uniform features on [0, 10),

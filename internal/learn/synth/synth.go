@@ -24,8 +24,9 @@ import (
 	"strings"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/param"
+	"github.com/olops/olops/internal/learn/pyrand"
 	"github.com/olops/olops/internal/learn/stream"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
 )
 
 // Options configure a stream.
@@ -82,10 +83,8 @@ func New(name string, o Options) (stream.Source, learn.Task, error) {
 	if !ok {
 		return nil, "", fmt.Errorf("unknown synthetic stream %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	for k := range o.Params {
-		if !slices.Contains(known, k) {
-			return nil, "", fmt.Errorf("%s has no parameter %q (known: %s)", name, k, strings.Join(known, ", "))
-		}
+	if bad := param.Unknown(o.Params, func(k string) bool { return slices.Contains(known, k) }); len(bad) > 0 {
+		return nil, "", fmt.Errorf("%s has no parameter %q (known: %s)", name, bad[0], strings.Join(known, ", "))
 	}
 	if o.Rows < 0 || o.DriftAt < 0 || o.DriftWidth < 0 {
 		return nil, "", fmt.Errorf("rows, drift position and drift width must not be negative (got %d, %d, %d)", o.Rows, o.DriftAt, o.DriftWidth)
@@ -236,21 +235,11 @@ func (p *params) num(key string) (float64, bool) {
 	if !ok || v == nil {
 		return 0, false
 	}
-	switch t := v.(type) {
-	case float64:
-		return t, true
-	case int:
-		return float64(t), true
-	case int64:
-		return float64(t), true
-	case string:
-		f, err := strconv.ParseFloat(t, 64)
-		if err == nil {
-			return f, true
-		}
-	case interface{ Float64() (float64, error) }:
-		f, err := t.Float64()
-		if err == nil {
+	if f, ok := param.Float(v); ok {
+		return f, true
+	}
+	if s, ok := v.(string); ok {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return f, true
 		}
 	}

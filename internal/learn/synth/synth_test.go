@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/pyrand"
 	"github.com/olops/olops/internal/learn/stream"
-	"github.com/olops/olops/internal/learn/synth/pyrand"
 )
 
 // rows formats the first n rows of g as "x0 x1 ... y" with all digits.

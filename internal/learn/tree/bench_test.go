@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
@@ -11,21 +10,21 @@ import (
 // us_per_sample measures) and reports River's time and the ratio.
 func benchClass(b *testing.B, model string, build func() learn.Classifier) {
 	d := loadCSV(b, "elec2.csv.gz", "class")
-	ids := classIDs(d.labels, learn.Binary, "UP")
+	ids := classIDs(d.Labels, learn.Binary, "UP")
 	ref := reference(b, model, "elec2.csv.gz")
 	m := build()
 	var buf []float64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % len(d.rows)
+		j := i % len(d.Rows)
 		if j == 0 && i > 0 {
 			b.StopTimer()
 			m = build() // a fresh model per pass, as River's run
 			b.StartTimer()
 		}
-		buf = m.PredictProba(&d.rows[j], buf[:0])
-		m.Learn(&d.rows[j], ids[j])
+		buf = m.PredictProba(&d.Rows[j], buf[:0])
+		m.Learn(&d.Rows[j], ids[j])
 	}
 	b.StopTimer()
 	us := float64(b.Elapsed().Microseconds()) / float64(b.N)
@@ -55,22 +54,19 @@ func BenchmarkHATElec2(b *testing.B) {
 func BenchmarkHoeffdingRegressorChickWeights(b *testing.B) {
 	d := loadCSV(b, "chick_weights.csv", "weight")
 	ref := reference(b, "hoeffding", "chick_weights.csv")
-	ys := make([]float64, len(d.labels))
-	for i, l := range d.labels {
-		ys[i], _ = strconv.ParseFloat(l, 64)
-	}
+	ys := d.Targets(b)
 	r, _ := NewRegressor(nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % len(d.rows)
+		j := i % len(d.Rows)
 		if j == 0 && i > 0 {
 			b.StopTimer()
 			r, _ = NewRegressor(nil)
 			b.StartTimer()
 		}
-		r.Predict(&d.rows[j])
-		r.Learn(&d.rows[j], ys[j])
+		r.Predict(&d.Rows[j])
+		r.Learn(&d.Rows[j], ys[j])
 	}
 	b.StopTimer()
 	us := float64(b.Elapsed().Microseconds()) / float64(b.N)

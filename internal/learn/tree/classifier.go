@@ -46,17 +46,22 @@ func (l *clfLeaf) deactivate() {
 	l.Feats, l.Spl, l.Slot = nil, nil, nil
 }
 
-// clfWeight is River's total_weight: a leaf's class weights, a branch's
-// children's weights (live, not frozen at split time).
-func clfWeight(n *node[clfLeaf]) float64 {
+// subtreeWeight is River's total_weight: a leaf's weight, a branch's
+// children's weights summed (live, not frozen at split time).
+func subtreeWeight[L any](n *node[L], leaf func(*L) float64) float64 {
 	if n.Leaf != nil {
-		return n.Leaf.Stats.sum()
+		return leaf(n.Leaf)
 	}
 	s := 0.0
 	for _, ch := range n.Children {
-		s += clfWeight(ch)
+		s += subtreeWeight(ch, leaf)
 	}
 	return s
+}
+
+// clfWeight is a leaf's class weights summed.
+func clfWeight(n *node[clfLeaf]) float64 {
+	return subtreeWeight(n, func(l *clfLeaf) float64 { return l.Stats.sum() })
 }
 
 // Classifier is River's HoeffdingTreeClassifier (and, with MaxFeatures,

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 	"slices"
 
@@ -39,6 +40,15 @@ type HATOptions struct {
 	Seed                 int64   // seed of the bootstrap draws (Python's random.Random(seed))
 }
 
+// addParams adds the options to p under River's names.
+func (h HATOptions) addParams(p map[string]any) {
+	p["bootstrap_sampling"] = h.BootstrapSampling
+	p["drift_window_threshold"] = h.DriftWindowThreshold
+	p["switch_significance"] = h.SwitchSignificance
+	p["adwin_delta"] = h.ADWINDelta
+	p["seed"] = h.Seed
+}
+
 // HATDefaults are River's defaults, with seed 42 (the reference's).
 func HATDefaults() HATOptions {
 	return HATOptions{BootstrapSampling: true, DriftWindowThreshold: 300, SwitchSignificance: 0.05, ADWINDelta: 0.002, Seed: 42}
@@ -52,7 +62,7 @@ type HAT struct {
 	t        Classifier // leaf logic and options
 	h        HATOptions
 	root     *node[hatLeaf]
-	rng      *pyRandom
+	rng      *pyrand.Python
 	nClasses int
 
 	proba   []float64
@@ -66,19 +76,8 @@ func NewHAT(params map[string]any) (*HAT, error) {
 	o := ClassifierDefaults()
 	h := HATDefaults()
 	p := newParamSet(params)
-	p.readCommon(&o)
-	p.str("split_criterion", &o.SplitCriterion)
-	p.float("nb_threshold", &o.NBThreshold)
-	p.int("n_splits", &o.NSplits)
-	p.float("min_branch_fraction", &o.MinBranchFraction)
-	p.float("max_share_to_split", &o.MaxShareToSplit)
-	p.bool("bootstrap_sampling", &h.BootstrapSampling)
-	p.int("drift_window_threshold", &h.DriftWindowThreshold)
-	p.float("switch_significance", &h.SwitchSignificance)
-	p.float("adwin_delta", &h.ADWINDelta)
-	seed := int(h.Seed)
-	p.int("seed", &seed)
-	h.Seed = int64(seed)
+	p.readClassifier(&o)
+	p.readHAT(&h)
 	if err := p.done("hat"); err != nil {
 		return nil, err
 	}
@@ -102,7 +101,7 @@ func NewHATWith(o Options, h HATOptions) (*HAT, error) {
 	if !(h.ADWINDelta > 0 && h.ADWINDelta < 1) {
 		return nil, fmt.Errorf("adwin_delta must be in (0, 1), got %v", h.ADWINDelta)
 	}
-	m := &HAT{t: Classifier{o: o}, h: h, rng: newPyRandom(h.Seed)}
+	m := &HAT{t: Classifier{o: o}, h: h, rng: pyrand.NewPython(h.Seed)}
 	m.t.init()
 	return m, nil
 }
@@ -110,11 +109,7 @@ func NewHATWith(o Options, h HATOptions) (*HAT, error) {
 // Params returns the hyperparameters under River's names.
 func (m *HAT) Params() map[string]any {
 	p := m.t.Params()
-	p["bootstrap_sampling"] = m.h.BootstrapSampling
-	p["drift_window_threshold"] = m.h.DriftWindowThreshold
-	p["switch_significance"] = m.h.SwitchSignificance
-	p["adwin_delta"] = m.h.ADWINDelta
-	p["seed"] = m.h.Seed
+	m.h.addParams(p)
 	return p
 }
 
@@ -122,14 +117,7 @@ func (m *HAT) Params() map[string]any {
 func (m *HAT) Summary() (nodes, leafCount, depth int) { return summary(m.root) }
 
 func hatWeight(n *node[hatLeaf]) float64 {
-	if n.Leaf != nil {
-		return n.Leaf.C.Stats.sum()
-	}
-	s := 0.0
-	for _, ch := range n.Children {
-		s += hatWeight(ch)
-	}
-	return s
+	return subtreeWeight(n, func(l *hatLeaf) float64 { return l.C.Stats.sum() })
 }
 
 func (m *HAT) newLeaf(stats dist, depth int) *node[hatLeaf] {
@@ -261,7 +249,7 @@ func errUpdate(det *drift.ADWIN, n, avg *float64, e float64) bool {
 func (m *HAT) learnLeaf(n *node[hatLeaf], x *learn.Row, y int, w float64, parent *node[hatLeaf], pb int) {
 	l := n.Leaf
 	if m.h.BootstrapSampling {
-		if k := m.rng.poisson(1); k > 0 {
+		if k := m.rng.Poisson(1); k > 0 {
 			w *= float64(k)
 		}
 	}
@@ -367,23 +355,23 @@ func (m *HAT) attemptSplit(n, parent *node[hatLeaf], pb int) {
 	}
 }
 
-// hatLeaves lists the leaves of n, alternate subtrees included (River's
+// adaLeaves lists the leaves of n, alternate subtrees included (River's
 // AdaBranchClassifier.iter_leaves).
-func hatLeaves(n *node[hatLeaf], out []*node[hatLeaf]) []*node[hatLeaf] {
+func adaLeaves[L any](n *node[L], out []*node[L]) []*node[L] {
 	if n.Leaf != nil {
 		return append(out, n)
 	}
 	for _, c := range n.Children {
-		out = hatLeaves(c, out)
+		out = adaLeaves(c, out)
 		if c.Ada != nil && c.Ada.Alt != nil {
-			out = hatLeaves(c.Ada.Alt, out)
+			out = adaLeaves(c.Ada.Alt, out)
 		}
 	}
 	return out
 }
 
 func (m *HAT) reactivate() {
-	m.leafBuf = hatLeaves(m.root, m.leafBuf[:0])
+	m.leafBuf = adaLeaves(m.root, m.leafBuf[:0])
 	for _, n := range m.leafBuf {
 		if l := &n.Leaf.C; !l.Active && float64(l.Depth) < m.t.maxDepth {
 			l.Active = true
@@ -394,13 +382,13 @@ func (m *HAT) reactivate() {
 type hatState struct {
 	H        HATOptions
 	Root     *node[hatLeaf]
-	RNG      *pyRandom
+	RNG      *rngState
 	NClasses int
 }
 
 // MarshalBinary saves the tree, its detectors and its random state.
 func (m *HAT) MarshalBinary() ([]byte, error) {
-	return encodeState(m.t.o, hatState{H: m.h, Root: m.root, RNG: m.rng, NClasses: m.nClasses})
+	return encodeState(m.t.o, hatState{H: m.h, Root: m.root, RNG: saveRNG(m.rng), NClasses: m.nClasses})
 }
 
 // UnmarshalBinary restores a tree saved by MarshalBinary.
@@ -413,7 +401,7 @@ func (m *HAT) UnmarshalBinary(b []byte) error {
 	if s.RNG == nil {
 		return fmt.Errorf("hat snapshot has no random state")
 	}
-	m.t.o, m.h, m.root, m.rng, m.nClasses = o, s.H, s.Root, s.RNG, s.NClasses
+	m.t.o, m.h, m.root, m.rng, m.nClasses = o, s.H, s.Root, s.RNG.restore(), s.NClasses
 	m.t.init()
 	m.t.memo = nbMemo{}
 	return nil

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 	"testing"
 
@@ -9,14 +10,14 @@ import (
 
 // seaStream is River's synth.SEA (random.Random) for the HAT docstring.
 type seaStream struct {
-	rng       *pyRandom
+	rng       *pyrand.Python
 	threshold float64
 }
 
 func (s *seaStream) next() ([]float64, int) {
 	x := make([]float64, 3)
 	for i := range x {
-		x[i] = 0 + (10-0)*s.rng.random()
+		x[i] = 0 + (10-0)*s.rng.Random()
 	}
 	y := 0
 	if x[0]+x[1] > s.threshold {
@@ -30,9 +31,9 @@ func (s *seaStream) next() ([]float64, int) {
 // 1000 rows, HAT(grace_period=100, delta=1e-5, leaf_prediction='nb',
 // nb_threshold=10, seed=0): Accuracy: 91.49%.
 func TestHATDocstring(t *testing.T) {
-	a := &seaStream{rng: newPyRandom(42), threshold: 8}
-	b := &seaStream{rng: newPyRandom(42), threshold: 9}
-	mix := newPyRandom(1)
+	a := &seaStream{rng: pyrand.NewPython(42), threshold: 8}
+	b := &seaStream{rng: pyrand.NewPython(42), threshold: 9}
+	mix := pyrand.NewPython(1)
 	m, err := NewHAT(map[string]any{"grace_period": 100, "delta": 1e-5, "leaf_prediction": "nb", "nb_threshold": 10, "seed": 0})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestHATDocstring(t *testing.T) {
 		p := 1 / (1 + math.Exp(-4*float64(i-500)/50))
 		var x []float64
 		var y int
-		if mix.random() > p {
+		if mix.Random() > p {
 			x, y = a.next()
 		} else {
 			x, y = b.next()

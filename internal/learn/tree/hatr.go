@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 
 	"github.com/olops/olops/internal/learn"
@@ -46,7 +47,7 @@ type HATR struct {
 	t    Regressor
 	h    HATOptions
 	root *node[hatrLeaf]
-	rng  *pyRandom
+	rng  *pyrand.Python
 
 	leafBuf []*node[hatrLeaf]
 }
@@ -59,18 +60,8 @@ func NewHATR(params map[string]any) (*HATR, error) {
 	o := RegressorDefaults()
 	h := HATDefaults()
 	p := newParamSet(params)
-	p.readCommon(&o)
-	p.int("min_samples_split", &o.MinSamplesSplit)
-	p.float("model_selector_decay", &o.ModelSelectorDecay)
-	p.int("digits", &o.Digits)
-	p.float("leaf_lr", &o.LeafLR)
-	p.bool("bootstrap_sampling", &h.BootstrapSampling)
-	p.int("drift_window_threshold", &h.DriftWindowThreshold)
-	p.float("switch_significance", &h.SwitchSignificance)
-	p.float("adwin_delta", &h.ADWINDelta)
-	seed := int(h.Seed)
-	p.int("seed", &seed)
-	h.Seed = int64(seed)
+	p.readRegressor(&o)
+	p.readHAT(&h)
 	if err := p.done("hat-regressor"); err != nil {
 		return nil, err
 	}
@@ -80,7 +71,7 @@ func NewHATR(params map[string]any) (*HATR, error) {
 	if h.DriftWindowThreshold < 0 || !(h.SwitchSignificance > 0 && h.SwitchSignificance < 1) || !(h.ADWINDelta > 0 && h.ADWINDelta < 1) {
 		return nil, fmt.Errorf("hat-regressor: drift_window_threshold must be >= 0, switch_significance and adwin_delta in (0, 1)")
 	}
-	m := &HATR{t: Regressor{o: o}, h: h, rng: newPyRandom(h.Seed)}
+	m := &HATR{t: Regressor{o: o}, h: h, rng: pyrand.NewPython(h.Seed)}
 	m.t.maxDepth = o.maxDepth()
 	return m, nil
 }
@@ -88,23 +79,12 @@ func NewHATR(params map[string]any) (*HATR, error) {
 // Params returns the hyperparameters under River's names.
 func (m *HATR) Params() map[string]any {
 	p := m.t.Params()
-	p["bootstrap_sampling"] = m.h.BootstrapSampling
-	p["drift_window_threshold"] = m.h.DriftWindowThreshold
-	p["switch_significance"] = m.h.SwitchSignificance
-	p["adwin_delta"] = m.h.ADWINDelta
-	p["seed"] = m.h.Seed
+	m.h.addParams(p)
 	return p
 }
 
 func hatrWeight(n *node[hatrLeaf]) float64 {
-	if n.Leaf != nil {
-		return n.Leaf.R.Stats.N
-	}
-	s := 0.0
-	for _, ch := range n.Children {
-		s += hatrWeight(ch)
-	}
-	return s
+	return subtreeWeight(n, func(l *hatrLeaf) float64 { return l.R.Stats.N })
 }
 
 func (m *HATR) newLeaf(stats Gauss, parent *regLeaf, depth int) *node[hatrLeaf] {
@@ -173,7 +153,7 @@ func (m *HATR) learnLeaf(n *node[hatrLeaf], x *learn.Row, y, w float64, parent *
 	l := n.Leaf
 	pred := m.t.leafPredict(&l.R, x)
 	if m.h.BootstrapSampling {
-		if k := m.rng.poisson(1); k > 0 {
+		if k := m.rng.Poisson(1); k > 0 {
 			w *= float64(k)
 		}
 	}
@@ -264,21 +244,8 @@ func (m *HATR) attemptSplit(n, parent *node[hatrLeaf], pb int) {
 	}
 }
 
-func hatrLeaves(n *node[hatrLeaf], out []*node[hatrLeaf]) []*node[hatrLeaf] {
-	if n.Leaf != nil {
-		return append(out, n)
-	}
-	for _, c := range n.Children {
-		out = hatrLeaves(c, out)
-		if c.Ada != nil && c.Ada.Alt != nil {
-			out = hatrLeaves(c.Ada.Alt, out)
-		}
-	}
-	return out
-}
-
 func (m *HATR) reactivate() {
-	m.leafBuf = hatrLeaves(m.root, m.leafBuf[:0])
+	m.leafBuf = adaLeaves(m.root, m.leafBuf[:0])
 	for _, n := range m.leafBuf {
 		if l := &n.Leaf.R; !l.Active && float64(l.Depth) < m.t.maxDepth {
 			l.Active = true
@@ -289,12 +256,12 @@ func (m *HATR) reactivate() {
 type hatrState struct {
 	H    HATOptions
 	Root *node[hatrLeaf]
-	RNG  *pyRandom
+	RNG  *rngState
 }
 
 // MarshalBinary saves the tree, its detectors and its random state.
 func (m *HATR) MarshalBinary() ([]byte, error) {
-	return encodeState(m.t.o, hatrState{H: m.h, Root: m.root, RNG: m.rng})
+	return encodeState(m.t.o, hatrState{H: m.h, Root: m.root, RNG: saveRNG(m.rng)})
 }
 
 // UnmarshalBinary restores a tree saved by MarshalBinary.
@@ -307,7 +274,7 @@ func (m *HATR) UnmarshalBinary(b []byte) error {
 	if s.RNG == nil {
 		return fmt.Errorf("hat-regressor snapshot has no random state")
 	}
-	m.t.o, m.h, m.root, m.rng = o, s.H, s.Root, s.RNG
+	m.t.o, m.h, m.root, m.rng = o, s.H, s.Root, s.RNG.restore()
 	m.t.maxDepth = o.maxDepth()
 	return nil
 }

@@ -25,10 +25,13 @@ package tree
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/olops/olops/internal/learn/param"
 )
 
 // Options are a tree's hyperparameters, named after River's. Build them
@@ -209,25 +212,12 @@ func (p *paramSet) float(name string, dst *float64) {
 	if !ok {
 		return
 	}
-	switch t := v.(type) {
-	case float64:
-		*dst = t
-	case float32:
-		*dst = float64(t)
-	case int:
-		*dst = float64(t)
-	case int64:
-		*dst = float64(t)
-	case interface{ Float64() (float64, error) }:
-		f, err := t.Float64()
-		if err != nil {
-			p.fail(name, v, "a number")
-			return
-		}
-		*dst = f
-	default:
+	f, isNum := param.Float(v)
+	if !isNum {
 		p.fail(name, v, "a number")
+		return
 	}
+	*dst = f
 }
 
 func (p *paramSet) int(name string, dst *int) {
@@ -235,7 +225,6 @@ func (p *paramSet) int(name string, dst *int) {
 	if !ok {
 		return
 	}
-	var f float64
 	switch t := v.(type) {
 	case int:
 		*dst = t
@@ -243,22 +232,9 @@ func (p *paramSet) int(name string, dst *int) {
 	case int64:
 		*dst = int(t)
 		return
-	case float64:
-		f = t
-	case float32:
-		f = float64(t)
-	case interface{ Float64() (float64, error) }:
-		x, err := t.Float64()
-		if err != nil {
-			p.fail(name, v, "an integer")
-			return
-		}
-		f = x
-	default:
-		p.fail(name, v, "an integer")
-		return
 	}
-	if f != math.Trunc(f) || math.Abs(f) > 1<<40 {
+	f, isNum := param.Float(v)
+	if !isNum || f != math.Trunc(f) || math.Abs(f) > 1<<40 {
 		p.fail(name, v, "an integer")
 		return
 	}
@@ -296,20 +272,11 @@ func (p *paramSet) done(model string) error {
 	if p.err != nil {
 		return p.err
 	}
-	var unknown, known []string
-	for k := range p.m {
-		if !p.used[k] {
-			unknown = append(unknown, k)
-		}
-	}
+	unknown := param.Unknown(p.m, func(k string) bool { return p.used[k] })
 	if len(unknown) == 0 {
 		return nil
 	}
-	for k := range p.used {
-		known = append(known, k)
-	}
-	sort.Strings(unknown)
-	sort.Strings(known)
+	known := slices.Sorted(maps.Keys(p.used))
 	return fmt.Errorf("%s: unknown param %s (known: %s)", model, strings.Join(unknown, ", "), strings.Join(known, ", "))
 }
 
@@ -324,16 +291,41 @@ func (p *paramSet) readCommon(o *Options) {
 	p.bool("merit_preprune", &o.MeritPreprune)
 }
 
-// ClassifierOptions reads River-named params over ClassifierDefaults.
-func ClassifierOptions(params map[string]any) (Options, error) {
-	o := ClassifierDefaults()
-	p := newParamSet(params)
-	p.readCommon(&o)
+// readClassifier reads HoeffdingTreeClassifier's params.
+func (p *paramSet) readClassifier(o *Options) {
+	p.readCommon(o)
 	p.str("split_criterion", &o.SplitCriterion)
 	p.float("nb_threshold", &o.NBThreshold)
 	p.int("n_splits", &o.NSplits)
 	p.float("min_branch_fraction", &o.MinBranchFraction)
 	p.float("max_share_to_split", &o.MaxShareToSplit)
+}
+
+// readRegressor reads HoeffdingTreeRegressor's params.
+func (p *paramSet) readRegressor(o *Options) {
+	p.readCommon(o)
+	p.int("min_samples_split", &o.MinSamplesSplit)
+	p.float("model_selector_decay", &o.ModelSelectorDecay)
+	p.int("digits", &o.Digits)
+	p.float("leaf_lr", &o.LeafLR)
+}
+
+// readHAT reads the params the adaptive trees add.
+func (p *paramSet) readHAT(h *HATOptions) {
+	p.bool("bootstrap_sampling", &h.BootstrapSampling)
+	p.int("drift_window_threshold", &h.DriftWindowThreshold)
+	p.float("switch_significance", &h.SwitchSignificance)
+	p.float("adwin_delta", &h.ADWINDelta)
+	seed := int(h.Seed)
+	p.int("seed", &seed)
+	h.Seed = int64(seed)
+}
+
+// ClassifierOptions reads River-named params over ClassifierDefaults.
+func ClassifierOptions(params map[string]any) (Options, error) {
+	o := ClassifierDefaults()
+	p := newParamSet(params)
+	p.readClassifier(&o)
 	if err := p.done("hoeffding"); err != nil {
 		return o, err
 	}
@@ -344,11 +336,7 @@ func ClassifierOptions(params map[string]any) (Options, error) {
 func RegressorOptions(params map[string]any) (Options, error) {
 	o := RegressorDefaults()
 	p := newParamSet(params)
-	p.readCommon(&o)
-	p.int("min_samples_split", &o.MinSamplesSplit)
-	p.float("model_selector_decay", &o.ModelSelectorDecay)
-	p.int("digits", &o.Digits)
-	p.float("leaf_lr", &o.LeafLR)
+	p.readRegressor(&o)
 	if err := p.done("hoeffding-regressor"); err != nil {
 		return o, err
 	}

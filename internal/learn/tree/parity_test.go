@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/learntest"
 	"github.com/olops/olops/internal/learn/metrics"
 )
 
@@ -60,7 +61,7 @@ func TestHoeffdingParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, scored := progressiveClass(t, clf, d, c.task, classIDs(d.labels, c.task, c.positive), nil)
+			got, scored := progressiveClass(t, clf, d, c.task, classIDs(d.Labels, c.task, c.positive), nil)
 			checkClassScores(t, name, ref, got, scored)
 		})
 	}
@@ -68,7 +69,7 @@ func TestHoeffdingParity(t *testing.T) {
 
 // TestHoeffdingPhishingTrace compares River's p(true) row by row.
 func TestHoeffdingPhishingTrace(t *testing.T) {
-	f, err := os.Open(filepath.Join(sharedDir(t), "reference", "phishing_trace_hoeffding.csv"))
+	f, err := os.Open(filepath.Join(learntest.SharedDir(t), "reference", "phishing_trace_hoeffding.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestHoeffdingPhishingTrace(t *testing.T) {
 	o.MinClasses = 2
 	clf, _ := NewClassifierWith(o)
 	bad := 0
-	progressiveClass(t, clf, d, learn.Binary, classIDs(d.labels, learn.Binary, "1"), func(i int, p []float64) {
+	progressiveClass(t, clf, d, learn.Binary, classIDs(d.Labels, learn.Binary, "1"), func(i int, p []float64) {
 		parts := strings.Split(want[i+1], ",")
 		if p == nil {
 			if parts[3] != "" {
@@ -109,12 +110,12 @@ func progressiveReg(t testing.TB, reg learn.Regressor, d *dataset) (map[string]f
 		t.Fatal(err)
 	}
 	scored := 0
-	for i := range d.rows {
-		y, err := strconv.ParseFloat(d.labels[i], 64)
+	for i := range d.Rows {
+		y, err := strconv.ParseFloat(d.Labels[i], 64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := &d.rows[i]
+		x := &d.Rows[i]
 		if p, ok := reg.Predict(x); ok {
 			set.UpdateValue(y, p)
 			scored++
@@ -164,7 +165,7 @@ func TestHATParity(t *testing.T) {
 			if c.task == learn.Binary {
 				m.SetMinClasses(2)
 			}
-			got, scored := progressiveClass(t, m, d, c.task, classIDs(d.labels, c.task, c.positive), nil)
+			got, scored := progressiveClass(t, m, d, c.task, classIDs(d.Labels, c.task, c.positive), nil)
 			if scored != ref.Scored {
 				t.Errorf("scored %d, River %d", scored, ref.Scored)
 			}

@@ -62,19 +62,25 @@ func (r *Regressor) Patch(params map[string]any) error {
 	return nil
 }
 
-// Patch changes grace_period, delta, tau, drift_window_threshold or
-// switch_significance (River's mutable attributes); nothing on error.
-func (m *HAT) Patch(params map[string]any) error {
-	o, err := patchCommon("hat", m.t.o, params, "drift_window_threshold", "switch_significance")
+// patchAdaptive reads a patch of an adaptive tree: the common params and
+// its own mutable ones, drift_window_threshold and switch_significance.
+func patchAdaptive(model string, o Options, h HATOptions, params map[string]any) (Options, HATOptions, error) {
+	o, err := patchCommon(model, o, params, "drift_window_threshold", "switch_significance")
 	if err != nil {
-		return err
+		return o, h, err
 	}
-	h := m.h
 	p := newParamSet(params)
 	p.int("drift_window_threshold", &h.DriftWindowThreshold)
 	p.float("switch_significance", &h.SwitchSignificance)
-	if p.err != nil {
-		return p.err
+	return o, h, p.err
+}
+
+// Patch changes grace_period, delta, tau, drift_window_threshold or
+// switch_significance (River's mutable attributes); nothing on error.
+func (m *HAT) Patch(params map[string]any) error {
+	o, h, err := patchAdaptive("hat", m.t.o, m.h, params)
+	if err != nil {
+		return err
 	}
 	if _, err := NewHATWith(o, h); err != nil {
 		return err
@@ -87,16 +93,9 @@ func (m *HAT) Patch(params map[string]any) error {
 // Patch changes grace_period, delta, tau, drift_window_threshold or
 // switch_significance; nothing on error.
 func (m *HATR) Patch(params map[string]any) error {
-	o, err := patchCommon("hat-regressor", m.t.o, params, "drift_window_threshold", "switch_significance")
+	o, h, err := patchAdaptive("hat-regressor", m.t.o, m.h, params)
 	if err != nil {
 		return err
-	}
-	h := m.h
-	p := newParamSet(params)
-	p.int("drift_window_threshold", &h.DriftWindowThreshold)
-	p.float("switch_significance", &h.SwitchSignificance)
-	if p.err != nil {
-		return p.err
 	}
 	if err := o.validate(true); err != nil {
 		return err

@@ -3,33 +3,21 @@ package tree_test
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/eval"
+	"github.com/olops/olops/internal/learn/learntest"
 	"github.com/olops/olops/internal/learn/models"
 	"github.com/olops/olops/internal/learn/stream"
 )
-
-func shared(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	// internal/learn/tree -> repo root -> ../shared
-	s := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared")
-	if _, err := os.Stat(filepath.Join(s, "reference", "river-0.21.1.jsonl")); err != nil {
-		t.Fatalf("reference data missing (%v): clone shared/ beside the repo", err)
-	}
-	return s
-}
 
 // TestModelsThroughEval runs the registered tree models through
 // models.New and eval.Run, as `olops eval` does, against River's scores:
 // hoeffding to 4 decimals, hat within one point of accuracy.
 func TestModelsThroughEval(t *testing.T) {
-	dir := shared(t)
+	dir := learntest.SharedDir(t)
 	type want struct{ acc, f1, logloss float64 }
 	cases := []struct {
 		model, file, target, positive string

@@ -308,14 +308,7 @@ func (l *regLeaf) deactivate() {
 }
 
 func regWeight(n *node[regLeaf]) float64 {
-	if n.Leaf != nil {
-		return n.Leaf.Stats.N
-	}
-	s := 0.0
-	for _, ch := range n.Children {
-		s += regWeight(ch)
-	}
-	return s
+	return subtreeWeight(n, func(l *regLeaf) float64 { return l.Stats.N })
 }
 
 // Regressor is River's HoeffdingTreeRegressor (and, with MaxFeatures, the

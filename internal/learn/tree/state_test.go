@@ -1,10 +1,13 @@
 package tree
 
 import (
+	"bytes"
+	"encoding/gob"
 	"math"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // snapshotRoundTrip learns half of d, restores a copy from the snapshot,
@@ -12,9 +15,9 @@ import (
 // rest.
 func snapshotRoundTrip(t *testing.T, d *dataset, ids []int, a, b learn.Classifier) {
 	t.Helper()
-	half := len(d.rows) / 2
+	half := len(d.Rows) / 2
 	for i := 0; i < half; i++ {
-		a.Learn(&d.rows[i], ids[i])
+		a.Learn(&d.Rows[i], ids[i])
 	}
 	snap, err := a.(learn.State).MarshalBinary()
 	if err != nil {
@@ -24,9 +27,9 @@ func snapshotRoundTrip(t *testing.T, d *dataset, ids []int, a, b learn.Classifie
 		t.Fatal(err)
 	}
 	var pa, pb []float64
-	for i := half; i < len(d.rows); i++ {
-		pa = a.PredictProba(&d.rows[i], pa[:0])
-		pb = b.PredictProba(&d.rows[i], pb[:0])
+	for i := half; i < len(d.Rows); i++ {
+		pa = a.PredictProba(&d.Rows[i], pa[:0])
+		pb = b.PredictProba(&d.Rows[i], pb[:0])
 		if len(pa) != len(pb) {
 			t.Fatalf("row %d: %d vs %d classes after restore", i, len(pa), len(pb))
 		}
@@ -35,8 +38,8 @@ func snapshotRoundTrip(t *testing.T, d *dataset, ids []int, a, b learn.Classifie
 				t.Fatalf("row %d class %d: %v vs %v after restore", i, k, pa[k], pb[k])
 			}
 		}
-		a.Learn(&d.rows[i], ids[i])
-		b.Learn(&d.rows[i], ids[i])
+		a.Learn(&d.Rows[i], ids[i])
+		b.Learn(&d.Rows[i], ids[i])
 	}
 	again, _ := b.(learn.State).MarshalBinary()
 	final, _ := a.(learn.State).MarshalBinary()
@@ -47,8 +50,8 @@ func snapshotRoundTrip(t *testing.T, d *dataset, ids []int, a, b learn.Classifie
 
 func TestSnapshotClassifier(t *testing.T) {
 	d := loadCSV(t, "elec2.csv.gz", "class")
-	d.rows, d.labels = d.rows[:8000], d.labels[:8000]
-	ids := classIDs(d.labels, learn.Binary, "UP")
+	d.Rows, d.Labels = d.Rows[:8000], d.Labels[:8000]
+	ids := classIDs(d.Labels, learn.Binary, "UP")
 	o := ClassifierDefaults()
 	o.MinClasses = 2
 	a, _ := NewClassifierWith(o)
@@ -58,8 +61,8 @@ func TestSnapshotClassifier(t *testing.T) {
 
 func TestSnapshotHAT(t *testing.T) {
 	d := loadCSV(t, "elec2.csv.gz", "class")
-	d.rows, d.labels = d.rows[:8000], d.labels[:8000]
-	ids := classIDs(d.labels, learn.Binary, "UP")
+	d.Rows, d.Labels = d.Rows[:8000], d.Labels[:8000]
+	ids := classIDs(d.Labels, learn.Binary, "UP")
 	a, _ := NewHAT(nil)
 	b, _ := NewHAT(map[string]any{"seed": 7})
 	snapshotRoundTrip(t, d, ids, a, b)
@@ -69,16 +72,10 @@ func TestSnapshotRegressor(t *testing.T) {
 	d := loadCSV(t, "chick_weights.csv", "weight")
 	a, _ := NewRegressor(nil)
 	b, _ := NewRegressor(map[string]any{"grace_period": 7})
-	ys := make([]float64, len(d.labels))
-	for i, l := range d.labels {
-		var err error
-		if ys[i], err = parseF(l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ys := d.Targets(t)
 	half := len(ys) / 2
 	for i := 0; i < half; i++ {
-		a.Learn(&d.rows[i], ys[i])
+		a.Learn(&d.Rows[i], ys[i])
 	}
 	snap, err := a.MarshalBinary()
 	if err != nil {
@@ -91,13 +88,13 @@ func TestSnapshotRegressor(t *testing.T) {
 		t.Errorf("restored grace_period %d, want the snapshot's 200", b.o.GracePeriod)
 	}
 	for i := half; i < len(ys); i++ {
-		pa, _ := a.Predict(&d.rows[i])
-		pb, _ := b.Predict(&d.rows[i])
+		pa, _ := a.Predict(&d.Rows[i])
+		pb, _ := b.Predict(&d.Rows[i])
 		if math.Float64bits(pa) != math.Float64bits(pb) {
 			t.Fatalf("row %d: %v vs %v after restore", i, pa, pb)
 		}
-		a.Learn(&d.rows[i], ys[i])
-		b.Learn(&d.rows[i], ys[i])
+		a.Learn(&d.Rows[i], ys[i])
+		b.Learn(&d.Rows[i], ys[i])
 	}
 	if err := b.UnmarshalBinary([]byte("junk")); err == nil {
 		t.Error("junk snapshot accepted")
@@ -108,9 +105,9 @@ func TestSnapshotHATR(t *testing.T) {
 	d := loadCSV(t, "chick_weights.csv", "weight")
 	a, _ := NewHATR(nil)
 	b, _ := NewHATR(map[string]any{"seed": 3})
-	for i := range d.rows {
-		y, _ := parseF(d.labels[i])
-		if i == len(d.rows)/2 {
+	for i := range d.Rows {
+		y, _ := parseF(d.Labels[i])
+		if i == len(d.Rows)/2 {
 			snap, err := a.MarshalBinary()
 			if err != nil {
 				t.Fatal(err)
@@ -119,14 +116,37 @@ func TestSnapshotHATR(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if i >= len(d.rows)/2 {
-			pa, _ := a.Predict(&d.rows[i])
-			pb, _ := b.Predict(&d.rows[i])
+		if i >= len(d.Rows)/2 {
+			pa, _ := a.Predict(&d.Rows[i])
+			pb, _ := b.Predict(&d.Rows[i])
 			if math.Float64bits(pa) != math.Float64bits(pb) {
 				t.Fatalf("row %d: %v vs %v after restore", i, pa, pb)
 			}
-			b.Learn(&d.rows[i], y)
+			b.Learn(&d.Rows[i], y)
 		}
-		a.Learn(&d.rows[i], y)
+		a.Learn(&d.Rows[i], y)
+	}
+}
+
+// HAT snapshots written before the generator moved to package pyrand held
+// a struct pyRandom{MT [624]uint32; Idx int}; they must still restore.
+func TestHATRandomStateFormat(t *testing.T) {
+	type pyRandom struct {
+		MT  [624]uint32
+		Idx int
+	}
+	r := pyrand.NewPython(7)
+	r.Random()
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(pyRandom{MT: r.State, Idx: r.Pos}); err != nil {
+		t.Fatal(err)
+	}
+	var s rngState
+	if err := gob.NewDecoder(&buf).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	got, want := s.restore().Random(), r.Random()
+	if got != want {
+		t.Fatalf("restored generator draws %v, the saved one %v", got, want)
 	}
 }

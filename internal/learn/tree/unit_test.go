@@ -171,29 +171,6 @@ func TestNominalSplit(t *testing.T) {
 	}
 }
 
-func TestPyRandom(t *testing.T) {
-	r := newPyRandom(42)
-	for i, want := range []float64{0.6394267984578837, 0.025010755222666936, 0.27502931836911926} {
-		if got := r.random(); got != want {
-			t.Errorf("random.Random(42) draw %d = %v, Python %v", i, got, want)
-		}
-	}
-	r = newPyRandom(42)
-	var got []int
-	for i := 0; i < 12; i++ {
-		got = append(got, r.poisson(1))
-	}
-	want := []int{1, 0, 0, 3, 1, 0, 1, 0, 1, 0, 2, 2}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("poisson draws %v, River %v", got, want)
-		}
-	}
-	if v := newPyRandom(1<<40 + 7).random(); v != 0.6137037779936511 {
-		t.Errorf("a two-word seed draws %v, Python 0.6137037779936511", v)
-	}
-}
-
 func TestPyRound(t *testing.T) {
 	for _, c := range [][3]float64{{2.675, 2, 2.67}, {0.25, 1, 0.2}, {0.35, 1, 0.3}, {-1.45, 1, -1.4}, {1234.5678, 1, 1234.6}, {7, 1, 7}} {
 		if got := pyRound(c[0], int(c[1])); got != c[2] {

@@ -55,3 +55,21 @@ func TestSampleDistinct(t *testing.T) {
 		}
 	}
 }
+
+// River's utils.random.poisson(1, random.Random(42)), twelve times.
+func TestPoisson(t *testing.T) {
+	p := NewPython(42)
+	want := []int{1, 0, 0, 3, 1, 0, 1, 0, 1, 0, 2, 2}
+	for i, w := range want {
+		if got := p.Poisson(1); got != w {
+			t.Fatalf("poisson draw %d = %d, River %d", i, got, w)
+		}
+	}
+}
+
+// random.Random(2**40 + 7): a seed of two 32-bit words.
+func TestTwoWordSeed(t *testing.T) {
+	if v := NewPython(1<<40 + 7).Random(); v != 0.6137037779936511 {
+		t.Errorf("a two-word seed draws %v, Python 0.6137037779936511", v)
+	}
+}

@@ -1,7 +1,8 @@
 // Package pyrand reproduces the two Mersenne Twister generators River's
 // code draws from: CPython's random.Random and NumPy's legacy RandomState.
 // With the same seed they give the same numbers, so olops' seeded
-// synthetic streams and KSWIN match River's draw for draw.
+// synthetic streams, KSWIN, HAT's bootstrap and the forests' Poisson
+// weights match River's draw for draw.
 package pyrand
 
 import "math"
@@ -107,6 +108,18 @@ func (p *Python) Seed(seed int64) {
 
 // Random is random.random().
 func (p *Python) Random() float64 { return p.Float64() }
+
+// Poisson is river.utils.random.poisson(rate, rng) (Knuth's method),
+// which River's bagging trees and forests draw their sample weights from.
+func (p *Python) Poisson(rate float64) int {
+	l := math.Exp(-rate)
+	k, prod := 0, 1.0
+	for prod > l {
+		k++
+		prod *= p.Random()
+	}
+	return k - 1
+}
 
 // Uniform is random.uniform(a, b).
 func (p *Python) Uniform(a, b float64) float64 { return a + (b-a)*p.Float64() }
