@@ -116,7 +116,6 @@ func (o *OneVsRest) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary restores class models saved by MarshalBinary into a
 // OneVsRest built with the same template.
 func (o *OneVsRest) UnmarshalBinary(b []byte) error {
-	type plain OneVsRest
 	var s ovrState
 	if err := snap.Decode(b, &s, "linear model"); err != nil {
 		return err
