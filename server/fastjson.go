@@ -31,11 +31,53 @@ type fastReq struct {
 	label       fastValue
 	id          string
 	hasID       bool
+	buf         *fastBuf
 }
 
 type fastParser struct {
-	b []byte
-	i int
+	b   []byte
+	i   int
+	buf *fastBuf
+}
+
+// fastBuf is reused from line to line of one stream: the parser's
+// feature list, the strings of the last line (a line that repeats a name
+// or value at the same position gets the same string, without an
+// allocation) and a slab the samples are cut from.
+type fastBuf struct {
+	kvs  []fastKV
+	prev []string // strings of the last line, by position
+	cur  []string
+	slab []kv
+}
+
+// intern returns b as a string, the last line's string at the same
+// position when it is equal.
+func (f *fastBuf) intern(b []byte) string {
+	n := len(f.cur)
+	var s string
+	if n < len(f.prev) && f.prev[n] == string(b) {
+		s = f.prev[n]
+	} else {
+		s = string(b)
+	}
+	f.cur = append(f.cur, s)
+	return s
+}
+
+// endLine makes this line's strings the ones to reuse.
+func (f *fastBuf) endLine() {
+	f.prev, f.cur = f.cur, f.prev[:0]
+}
+
+// take returns an empty sample of capacity n cut from the slab.
+func (f *fastBuf) take(n int) sample {
+	if cap(f.slab)-len(f.slab) < n {
+		f.slab = make([]kv, 0, max(4096, n))
+	}
+	x := f.slab[len(f.slab) : len(f.slab) : len(f.slab)+n]
+	f.slab = f.slab[:len(f.slab)+n]
+	return x
 }
 
 func (p *fastParser) ws() {
@@ -69,6 +111,9 @@ func (p *fastParser) str() (string, bool) {
 		c := p.b[j]
 		if c == '"' {
 			p.i = j + 1
+			if p.buf != nil {
+				return p.buf.intern(p.b[start:j]), true
+			}
 			return string(p.b[start:j]), true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
@@ -119,11 +164,60 @@ func (p *fastParser) number() (float64, bool) {
 			return 0, false
 		}
 	}
-	f, err := strconv.ParseFloat(string(b[start:i]), 64)
-	if err != nil {
-		return 0, false
+	f, ok := simpleFloat(b[start:i])
+	if !ok {
+		var err error
+		if f, err = strconv.ParseFloat(string(b[start:i]), 64); err != nil {
+			return 0, false
+		}
 	}
 	p.i = i
+	return f, true
+}
+
+// pow10 are the powers of ten that float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// simpleFloat converts a JSON number without an exponent whose digits,
+// read as an integer, are at most 2^53, exactly as ParseFloat does: the
+// digits and the power of ten are both exact in a float64, so one
+// correctly rounded division gives the correctly rounded result
+// (Clinger's fast path). Other numbers return false.
+func simpleFloat(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 19 {
+				return 0, false
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	// 19 digits cannot overflow the uint64; 22 is the largest exact power.
+	if digits == 0 || digits > 19 || mant > 1<<53 || frac > 22 {
+		return 0, false
+	}
+	f := float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
 	return f, true
 }
 
@@ -160,9 +254,16 @@ func (p *fastParser) scalar() (fastValue, bool) {
 
 // parseFast parses b when it has the simple shape; allowID and
 // allowLabel say which keys besides "features" the request type has.
-func parseFast(b []byte, allowID, allowLabel bool, kvs []fastKV) (fastReq, bool) {
-	p := fastParser{b: b}
-	var r fastReq
+func parseFast(b []byte, allowID, allowLabel bool, buf *fastBuf) (fastReq, bool) {
+	p := fastParser{b: b, buf: buf}
+	r := fastReq{buf: buf}
+	var kvs []fastKV
+	if buf != nil {
+		defer func() { buf.kvs = r.features[:0] }()
+		buf.cur = buf.cur[:0]
+		kvs = buf.kvs
+		defer buf.endLine()
+	}
 	if !p.next('{') {
 		return r, false
 	}
@@ -245,7 +346,12 @@ func parseFast(b []byte, allowID, allowLabel bool, kvs []fastKV) (fastReq, bool)
 // sampleOf makes the canonical sample (the target and dropped columns
 // left out); ok is false for duplicate names, which the slow path merges.
 func (r *fastReq) sampleOf(skip func(string) bool) (sample, bool) {
-	x := make(sample, 0, len(r.features))
+	var x sample
+	if r.buf != nil {
+		x = r.buf.take(len(r.features))
+	} else {
+		x = make(sample, 0, len(r.features))
+	}
 	for _, f := range r.features {
 		if f.v.kind == 'n' || (skip != nil && skip(f.name)) {
 			continue

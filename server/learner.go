@@ -36,6 +36,7 @@ type job struct {
 	ev    event
 	items []streamItem
 	cmd   func() error
+	start time.Time // stream: when the chunk was read
 
 	done   chan struct{}
 	seq    uint64
@@ -86,8 +87,24 @@ func (s *Server) do(ctx context.Context, fn func() error) error {
 
 // learner owns every change of the model and the store: it takes queued
 // jobs in order, applies a batch of learns, commits them in one
-// transaction (group commit) and only then answers.
+// transaction (group commit) and only then answers. Commits run in a
+// second goroutine, in order, so that the next batch is applied while
+// the previous one is written and synced; every answer still waits for
+// its own batch's commit.
 func (s *Server) learner(stop <-chan struct{}) {
+	commits := make(chan *commit, 1)
+	committerDone := make(chan struct{})
+	go func() {
+		defer close(committerDone)
+		for c := range commits {
+			s.commitBatch(c)
+			s.committing.Done()
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committerDone
+	}()
 	var pending *job
 	var batch []*job
 	for {
@@ -101,7 +118,7 @@ func (s *Server) learner(stop <-chan struct{}) {
 				for {
 					select {
 					case j := <-s.jobs:
-						s.run([]*job{j})
+						s.run([]*job{j}, commits)
 					default:
 						return
 					}
@@ -128,35 +145,60 @@ func (s *Server) learner(stop <-chan struct{}) {
 				}
 			}
 		}
-		s.run(batch)
-		clear(batch)
+		s.run(batch, commits)
+		batch = make([]*job, 0, cap(batch)) // the committer owns the old one
 	}
 }
 
-func (s *Server) run(batch []*job) {
+// run runs a command, or applies a batch of learns and queues its commit
+// (commits nil: commits it here).
+func (s *Server) run(batch []*job, commits chan<- *commit) {
 	if len(batch) == 1 && batch[0].kind == jobCmd {
+		// Commands write to the store themselves: after every queued commit.
+		s.committing.Wait()
 		j := batch[0]
 		j.cmdErr = j.cmd()
 		close(j.done)
 		return
 	}
-	s.runLearns(batch)
+	c := s.applyBatch(batch)
+	if commits == nil {
+		s.commitBatch(c)
+		return
+	}
+	s.committing.Add(1)
+	commits <- c
 }
 
 var errPaused = &api.Error{Error: "learning is paused: resume it with POST /v1/learning/resume on the management API"}
 
 // runLearns applies and commits one batch of learn and stream jobs.
-func (s *Server) runLearns(batch []*job) {
+func (s *Server) runLearns(batch []*job) { s.commitBatch(s.applyBatch(batch)) }
+
+// commit is an applied batch waiting to be written.
+type commit struct {
+	batch  []*job
+	events []store.Event
+	snap   *store.Snapshot
+	keep   int
+	ver    int
+	err    error // applying failed: write nothing, fail the batch
+	drifts []api.DriftEvent
+	failed bool // the server had failed already: answer 503
+}
+
+// applyBatch applies one batch of learn and stream jobs to the model and
+// prepares its commit.
+func (s *Server) applyBatch(batch []*job) *commit {
 	if f := s.failed.Load(); f != nil {
-		for _, j := range batch {
-			j.status, j.err = http.StatusServiceUnavailable, &api.Error{Error: "the server stopped after a store error: restart it"}
-			close(j.done)
-		}
-		return
+		return &commit{batch: batch, failed: true}
 	}
 	cfg := s.cfg.Load()
 	learning := s.learning.Load()
-	events := s.evbuf[:0]
+	// Fresh buffers each batch (the committer may still hold the last),
+	// sized like the last one.
+	events := make([]store.Event, 0, s.evcap)
+	enc := make([]byte, 0, s.enccap)
 	var drifts []api.DriftEvent
 	var applyErr error
 	now := time.Now().UnixNano()
@@ -170,7 +212,7 @@ func (s *Server) runLearns(batch []*job) {
 			return 0, err
 		}
 		seq := s.seq + 1
-		drifted := m.drifts
+		drifted, settled := m.drifts, m.settled
 		e.Time = now
 		if e.Served != nil && e.Served.Version != s.version {
 			// The model changed since: score it progressively instead.
@@ -181,7 +223,16 @@ func (s *Server) runLearns(batch []*job) {
 			return 0, &api.Error{Error: "internal error: " + err.Error()}
 		}
 		s.seq = seq
-		events = append(events, store.Event{Seq: seq, Data: e.appendTo(make([]byte, 0, 16+24*len(e.X)))})
+		// Encoded into one buffer per batch: one allocation, not one per
+		// event (the store copies them into its record).
+		start := len(enc)
+		enc = e.appendTo(enc)
+		events = append(events, store.Event{Seq: seq, Data: enc[start:len(enc):len(enc)]})
+		if k := int(m.settled - settled); k > 0 {
+			// Drift events whose After is now known: sent again, updated.
+			end := len(m.events) - len(m.due)
+			drifts = append(drifts, m.events[max(end-k, 0):end]...)
+		}
 		if m.drifts != drifted {
 			drifts = append(drifts, m.events[len(m.events)-1])
 		}
@@ -209,10 +260,16 @@ func (s *Server) runLearns(batch []*job) {
 			}
 			j.seq = seq
 		case jobStream:
+			// The probabilities of a chunk's lines share one allocation.
+			k := max(len(m.p.Labels), 2)
+			slab := make([]float64, k*len(j.items))
 			for i := range j.items {
 				it := &j.items[i]
 				if it.err != nil || applyErr != nil {
 					continue
+				}
+				if it.out.proba == nil {
+					it.out.proba = slab[i*k : i*k : (i+1)*k]
 				}
 				if !it.label || !learning {
 					if err := m.predict(it.ev.X, &s.prow, &it.out); err != nil {
@@ -246,15 +303,29 @@ func (s *Server) runLearns(batch []*job) {
 		s.sinceSnap = 0
 	}
 	s.mu.Unlock()
-	s.evbuf = events
+	s.evcap, s.enccap = cap(events), min(cap(enc), 8<<20)
+	return &commit{batch: batch, events: events, snap: snap, keep: cfg.Spec.Snapshots.Keep, ver: ver, err: errors.Join(applyErr, snapErr), drifts: drifts}
+}
 
-	err := errors.Join(applyErr, snapErr)
-	if err == nil && (len(events) > 0 || snap != nil) {
-		err = s.st.Apply(store.Write{Events: events, Snapshot: snap, Keep: cfg.Spec.Snapshots.Keep})
+// commitBatch writes an applied batch and then answers its jobs. Once a
+// commit failed, later ones write nothing (the log must not have a gap).
+func (s *Server) commitBatch(c *commit) {
+	if c.failed || s.failed.Load() != nil {
+		for _, j := range c.batch {
+			j.status, j.err = http.StatusServiceUnavailable, &api.Error{Error: "the server stopped after a store error: restart it"}
+			for i := range j.items {
+				j.items[i].err, j.items[i].seq = j.err, 0
+			}
+			close(j.done)
+		}
+		return
 	}
-	clear(s.evbuf)
-	for _, j := range batch {
-		j.ver = ver
+	err := c.err
+	if err == nil && (len(c.events) > 0 || c.snap != nil) {
+		err = s.st.Apply(store.Write{Events: c.events, Snapshot: c.snap, Keep: c.keep})
+	}
+	for _, j := range c.batch {
+		j.ver = c.ver
 		if err != nil {
 			j.status, j.err = http.StatusInternalServerError, &api.Error{Error: "the event was not stored: " + err.Error()}
 			for i := range j.items {
@@ -267,8 +338,8 @@ func (s *Server) runLearns(batch []*job) {
 		s.fail(err)
 		return
 	}
-	for i := range drifts {
-		s.hub.publish(api.Event{Type: "drift", Time: time.Now().UTC(), Drift: &drifts[i]})
+	for i := range c.drifts {
+		s.hub.publish(api.Event{Type: "drift", Time: time.Now().UTC(), Drift: &c.drifts[i]})
 	}
 }
 

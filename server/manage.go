@@ -13,6 +13,7 @@ import (
 
 	"github.com/olops/olops/internal/api"
 	"github.com/olops/olops/internal/config"
+	"github.com/olops/olops/internal/learn/metrics"
 )
 
 func (s *Server) managementRoutes() []route {
@@ -118,12 +119,22 @@ func (s *Server) handlePatchModel(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.info())
 }
 
-func cleanMap(m map[string]float64) map[string]float64 {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			out[k] = v
+// metricValues are the metrics that have a value: none before anything
+// was scored, no NaN or infinity, and 0 for -0.
+func metricValues(set *metrics.Set, rolling bool) map[string]float64 {
+	out := map[string]float64{}
+	if set.Count() == 0 {
+		return out
+	}
+	for _, k := range set.Names() {
+		v, _ := set.Value(k, rolling)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
 		}
+		if v == 0 {
+			v = 0 // not -0
+		}
+		out[k] = v
 	}
 	return out
 }
@@ -133,14 +144,14 @@ func (s *Server) metricsNow() api.Metrics {
 	m := s.m
 	out := api.Metrics{
 		Task:     string(m.cfg.Spec.Task),
-		Overall:  cleanMap(m.set.Overall()),
-		Rolling:  cleanMap(m.set.Rolling()),
+		Overall:  metricValues(m.set, false),
+		Rolling:  metricValues(m.set, true),
 		Window:   m.cfg.Spec.Window,
 		Counters: s.countersLocked(),
 	}
 	s.mu.Unlock()
 	out.Rates = s.rates.get()
-	out.LatencyMs = api.Latency{P50: s.lat.predict.quantile(0.5), P99: s.lat.predict.quantile(0.99)}
+	out.LatencyMs = s.lat.summary()
 	return out
 }
 

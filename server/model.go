@@ -24,17 +24,63 @@ const maxDriftEvents = 200
 // detector, and the counts that replay must reproduce. It is not safe for
 // concurrent use; the server guards it with a mutex.
 type model struct {
-	cfg     *config.Config
-	p       *learn.Pipeline
-	set     *metrics.Set
-	det     learn.Detector // nil when drift.detector is none
-	fixed   map[string]learn.Kind
-	learns  uint64
-	drifts  uint64
-	events  []api.DriftEvent
+	cfg    *config.Config
+	p      *learn.Pipeline
+	set    *metrics.Set
+	det    learn.Detector // nil when drift.detector is none
+	fixed  map[string]learn.Kind
+	learns uint64
+	drifts uint64
+	events []api.DriftEvent
+	// due holds, for the newest len(due) drift events (those whose After
+	// is not known yet), the learn count at which After is measured.
+	due     []uint64
+	settled uint64         // drift events whose After was set (not saved: for SSE updates)
 	patched map[string]any // PATCHed hyperparameters, applied again on restore
 	row     learn.Row
 	proba   []float64
+	cols    colCache
+}
+
+// colCache remembers where the features of the last sample went in the
+// schema: streams send the same names line after line, and comparing them
+// (mostly the same strings, see nameCache) is cheaper than a map lookup
+// each. Only samples whose names are all in the schema are cached.
+type colCache struct {
+	names []string
+	idx   []int
+	n     int // the schema's length then: a new feature invalidates it
+}
+
+// cols4 returns the schema indexes of x's features, or false.
+func (m *model) cols4(x sample) ([]int, bool) {
+	c := &m.cols
+	if len(x) != len(c.names) || m.p.Schema.Len() != c.n || c.n == 0 {
+		return nil, false
+	}
+	for i := range x {
+		if x[i].Name != c.names[i] {
+			return nil, false
+		}
+	}
+	return c.idx, true
+}
+
+// remember caches x's feature indexes when all are in the schema.
+func (m *model) remember(x sample) {
+	c := &m.cols
+	sc := m.p.Schema
+	c.names, c.idx, c.n = c.names[:0], c.idx[:0], 0
+	for _, f := range x {
+		i, ok := sc.Index(f.Name)
+		if !ok {
+			c.names = c.names[:0]
+			return
+		}
+		c.names = append(c.names, f.Name)
+		c.idx = append(c.idx, i)
+	}
+	c.n = sc.Len()
 }
 
 // newModel builds an untrained model from a config.
@@ -87,6 +133,7 @@ type modelState struct {
 	Drifts   uint64
 	Events   []byte // JSON of []api.DriftEvent
 	Patched  []byte // JSON of the patched hyperparameters
+	Due      []uint64
 }
 
 // state encodes the full learned state.
@@ -104,7 +151,7 @@ func (m *model) state() ([]byte, error) {
 			return nil, fmt.Errorf("save drift detector: %w", err)
 		}
 	}
-	st.Learns, st.Drifts = m.learns, m.drifts
+	st.Learns, st.Drifts, st.Due = m.learns, m.drifts, m.due
 	st.Events, _ = json.Marshal(m.events)
 	if len(m.patched) > 0 {
 		st.Patched, _ = json.Marshal(m.patched)
@@ -141,6 +188,10 @@ func restoreModel(cfg *config.Config, b []byte) (*model, error) {
 			return nil, fmt.Errorf("restore drift events: %w", err)
 		}
 	}
+	if len(st.Due) > len(m.events) {
+		return nil, fmt.Errorf("restore drift events: %d pending of %d events", len(st.Due), len(m.events))
+	}
+	m.due = st.Due
 	if len(st.Patched) > 0 {
 		if err := json.Unmarshal(st.Patched, &m.patched); err != nil {
 			return nil, fmt.Errorf("restore patched parameters: %w", err)
@@ -155,6 +206,14 @@ func restoreModel(cfg *config.Config, b []byte) (*model, error) {
 // checkFeatures refuses a sample that cannot be learned, changing nothing.
 func (m *model) checkFeatures(x sample) *api.Error {
 	sc := m.p.Schema
+	if idx, ok := m.cols4(x); ok {
+		for j, f := range x {
+			if err := kindCheck(sc.Kinds[idx[j]], f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, f := range x {
 		i, ok := sc.Index(f.Name)
 		if !ok {
@@ -223,6 +282,10 @@ func (m *model) fill(x sample, r *learn.Row, learning bool) *api.Error {
 		r.C = nil
 	}
 	r.Reset(sc.Len())
+	if idx, ok := m.cols4(x); ok {
+		return m.fillKnown(x, idx, r, learning)
+	}
+	defer m.remember(x)
 	for _, f := range x {
 		if !learning {
 			i, ok := sc.Index(f.Name)
@@ -233,6 +296,39 @@ func (m *model) fill(x sample, r *learn.Row, learning bool) *api.Error {
 				continue
 			}
 			if err := kindCheck(sc.Kinds[i], f); err != nil {
+				return err
+			}
+		}
+		var v any = f.V.Num
+		if f.V.IsStr {
+			v = f.V.Str
+		}
+		if err := sc.Set(r, f.Name, v); err != nil {
+			return &api.Error{Error: err.Error(), Field: "features." + f.Name}
+		}
+	}
+	return nil
+}
+
+// fillKnown is fill for a sample whose features are all in the schema at
+// idx (r is reset).
+func (m *model) fillKnown(x sample, idx []int, r *learn.Row, learning bool) *api.Error {
+	sc := m.p.Schema
+	for j, f := range x {
+		i := idx[j]
+		k := sc.Kinds[i]
+		switch {
+		case k == learn.Numeric && !f.V.IsStr:
+			r.X[i] = f.V.Num
+			continue
+		case k == learn.Categorical && f.V.IsStr && r.C != nil:
+			if f.V.Str != "" {
+				r.C[i] = f.V.Str
+			}
+			continue
+		}
+		if !learning {
+			if err := kindCheck(k, f); err != nil {
 				return err
 			}
 		}
@@ -330,7 +426,15 @@ func (m *model) apply(e *event, seq uint64, o *outcome) error {
 		}
 	}
 	m.learns++
+	m.settle(seq)
 	return nil
+}
+
+// afterLearns is how many learns after a drift its After is measured: a
+// full rolling window, so that After is scored only on events learned
+// after the detection.
+func (m *model) afterLearns() uint64 {
+	return uint64(max(m.set.Window(), 1))
 }
 
 func (m *model) learnDrift(empty bool, x float64, seq uint64, at int64, o *outcome) {
@@ -340,23 +444,44 @@ func (m *model) learnDrift(empty bool, x float64, seq uint64, at int64, o *outco
 	m.drifts++
 	ev := api.DriftEvent{Index: seq, Time: time.Unix(0, at).UTC()}
 	if names := m.set.Names(); len(names) > 0 {
-		// Before: the long-run (overall) value; after: the rolling window
-		// that just changed.
+		// Before: the rolling window at detection (mostly the old
+		// concept); After is set by settle a window later.
 		ev.Metric = names[0]
-		ev.Before = finite(m.set.Overall()[ev.Metric])
-		ev.After = finite(m.set.Rolling()[ev.Metric])
+		v, _ := m.set.Value(ev.Metric, true)
+		ev.Before = finite(v)
+		// The event being learned counts: it is learned after detection.
+		m.due = append(m.due, m.learns+m.afterLearns())
 	}
 	m.events = append(m.events, ev)
 	if len(m.events) > maxDriftEvents {
 		m.events = append(m.events[:0], m.events[len(m.events)-maxDriftEvents:]...)
+	}
+	if len(m.due) > len(m.events) {
+		m.due = append(m.due[:0], m.due[len(m.due)-len(m.events):]...)
 	}
 	if o != nil {
 		o.drift = true
 	}
 }
 
+// settle sets After on the drift events whose window has passed (learn
+// seq was the last one).
+func (m *model) settle(seq uint64) {
+	for len(m.due) > 0 && m.learns >= m.due[0] {
+		ev := &m.events[len(m.events)-len(m.due)]
+		v, _ := m.set.Value(ev.Metric, true)
+		ev.After, ev.AfterIndex = finite(v), seq
+		m.due = m.due[1:]
+		m.settled++
+	}
+	if len(m.due) == 0 {
+		m.due = nil
+	}
+}
+
+// finite maps NaN and infinities to 0, and -0 to 0.
 func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
 		return 0
 	}
 	return v

@@ -36,7 +36,7 @@ func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
 	m := s.m
 	name := promLabel(m.cfg.Metadata.Name)
 	task := string(m.cfg.Spec.Task)
-	overall, rolling := m.set.Overall(), m.set.Rolling()
+	overall, rolling := metricValues(m.set, false), metricValues(m.set, true)
 	c := s.countersLocked()
 	ver := s.version
 	warning := m.det != nil && m.det.Warning()
@@ -81,11 +81,11 @@ func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	fmt.Fprintf(bw, "# HELP olops_request_duration_seconds Request handling time by route.\n# TYPE olops_request_duration_seconds histogram\n")
+	fmt.Fprintf(bw, "# HELP olops_request_duration_seconds Request handling time by route (stream_line: each /v1/stream line, from read to answered).\n# TYPE olops_request_duration_seconds histogram\n")
 	for _, h := range []struct {
 		route string
 		h     *histogram
-	}{{"predict", &s.lat.predict}, {"learn", &s.lat.learn}, {"stream", &s.lat.stream}, {"infer", &s.lat.infer}} {
+	}{{"predict", &s.lat.predict}, {"learn", &s.lat.learn}, {"stream", &s.lat.stream}, {"infer", &s.lat.infer}, {"stream_line", &s.lat.streamLine}} {
 		var counts [nBuckets]uint64
 		var total uint64
 		for i := range counts {

@@ -279,13 +279,15 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		if broken {
 			continue // keep draining so the reader can finish
 		}
+		// Format without the lock (the learner needs it): only the task
+		// and the class names are read, so a copy of them does.
 		s.mu.Lock()
-		m := s.m
+		m := &model{cfg: s.m.cfg, p: &learn.Pipeline{Labels: slices.Clone(s.m.p.Labels)}}
+		s.mu.Unlock()
 		out = out[:0]
 		for i := range j.items {
 			out = s.appendResult(out, m, &j.items[i])
 		}
-		s.mu.Unlock()
 		_, err := bw.Write(out)
 		if err == nil && len(inflight) == 0 {
 			err = bw.Flush()
@@ -297,6 +299,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			broken = true
 			cancel()
 		}
+		s.lat.streamLine.observeN(time.Since(j.start), len(j.items))
 	}
 	if !broken {
 		_ = bw.Flush()
@@ -308,22 +311,27 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, target string, skip func(string) bool, inflight chan<- *job) {
 	br := bufio.NewReaderSize(body, 64<<10)
 	var line []byte
+	var buf fastBuf
 	n := 0
 	for eof := false; !eof; {
 		items := make([]streamItem, 0, streamChunk)
 		labelled := 0
+		var start time.Time
 		for len(items) < streamChunk {
 			var long bool
 			var err error
 			line, long, err = readLine(br, limit, line)
 			eof = err != nil
+			if len(items) == 0 {
+				start = time.Now() // latency counts from the chunk's first line
+			}
 			if long || len(bytes.TrimSpace(line)) > 0 {
 				n++
 				it := streamItem{line: n}
 				if long {
 					it.err = &api.Error{Error: fmt.Sprintf("line %d is longer than %d bytes (spec.guard.maxBodyBytes)", n, limit)}
 				} else {
-					s.decodeItem(line, &it, target, skip)
+					s.decodeItem(line, &it, target, skip, &buf)
 				}
 				if it.err != nil {
 					s.rejected.Add(1)
@@ -344,7 +352,7 @@ func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, targ
 				return
 			}
 		}
-		j := &job{kind: jobStream, items: items, done: make(chan struct{})}
+		j := &job{kind: jobStream, items: items, start: start, done: make(chan struct{})}
 		select {
 		case s.jobs <- j:
 		case <-ctx.Done():
@@ -355,8 +363,8 @@ func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, targ
 }
 
 // decodeItem parses one NDJSON line into it (or sets it.err).
-func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip func(string) bool) {
-	if r, ok := parseFast(line, false, true, nil); ok {
+func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip func(string) bool, buf *fastBuf) {
+	if r, ok := parseFast(line, false, true, buf); ok {
 		if x, ok := r.sampleOf(skip); ok {
 			if label, present, ok := r.labelOf(target); ok {
 				it.ev.X = x
@@ -390,8 +398,8 @@ func (s *Server) decodeItem(line []byte, it *streamItem, target string, skip fun
 	it.ev.Label, it.label = label, true
 }
 
-// appendResult renders one stream result line (the caller holds mu, for
-// the class names).
+// appendResult renders one stream result line; m needs only its config
+// and class names.
 func (s *Server) appendResult(b []byte, m *model, it *streamItem) []byte {
 	if it.err == nil {
 		if out, ok := appendFastResult(b, m, it); ok {

@@ -75,8 +75,10 @@ type Server struct {
 	seq        uint64 // last assigned sequence number
 	sinceSnap  int
 	maxVersion int
-	evbuf      []store.Event
-	prow       learn.Row // scratch row for predictions (guarded by mu)
+	evcap      int            // the last batch's sizes, to size the next
+	enccap     int            //
+	committing sync.WaitGroup // commits queued by the learner, not yet done
+	prow       learn.Row      // scratch row for predictions (guarded by mu)
 
 	cancel context.CancelCauseFunc
 }

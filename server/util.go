@@ -215,28 +215,43 @@ const nBuckets = 100
 // bucketUpper is the upper bound of bucket i in seconds.
 func bucketUpper(i int) float64 { return 1e-6 * math.Pow(2, float64(i+1)/4) }
 
-func (h *histogram) observe(d time.Duration) {
+func (h *histogram) observe(d time.Duration) { h.observeN(d, 1) }
+
+// observeN counts n observations of d (the lines of one stream chunk).
+func (h *histogram) observeN(d time.Duration, n int) {
+	if n <= 0 {
+		return
+	}
 	s := d.Seconds()
 	i := 0
 	if s > 1e-6 {
 		i = int(math.Ceil(4*math.Log2(s/1e-6))) - 1
 	}
 	i = min(max(i, 0), nBuckets-1)
-	h.counts[i].Add(1)
-	h.sum.Add(uint64(d))
-	h.n.Add(1)
+	h.counts[i].Add(uint64(n))
+	h.sum.Add(uint64(d) * uint64(n))
+	h.n.Add(uint64(n))
 }
 
-// quantile returns the q-quantile in milliseconds (the bucket's bound).
-func (h *histogram) quantile(q float64) float64 {
-	n := h.n.Load()
+// quantile returns the q-quantile in milliseconds (the bucket's bound) of
+// the observations of all hs together, 0 when there are none.
+func quantile(q float64, hs ...*histogram) float64 {
+	var counts [nBuckets]uint64
+	var n uint64
+	for _, h := range hs {
+		for i := range counts {
+			c := h.counts[i].Load()
+			counts[i] += c
+			n += c
+		}
+	}
 	if n == 0 {
 		return 0
 	}
-	rank := uint64(math.Ceil(q * float64(n)))
+	rank := max(uint64(math.Ceil(q*float64(n))), 1)
 	var c uint64
-	for i := range h.counts {
-		c += h.counts[i].Load()
+	for i := range counts {
+		c += counts[i]
 		if c >= rank {
 			return bucketUpper(i) * 1000
 		}
@@ -244,9 +259,21 @@ func (h *histogram) quantile(q float64) float64 {
 	return bucketUpper(nBuckets-1) * 1000
 }
 
-// latencies are the request histograms by route kind.
+// quantile returns the q-quantile in milliseconds (the bucket's bound).
+func (h *histogram) quantile(q float64) float64 { return quantile(q, h) }
+
+// latencies are the request histograms by route kind; streamLine counts
+// each /v1/stream line, from when its chunk was read to when its result
+// was written.
 type latencies struct {
-	predict, learn, stream, infer histogram
+	predict, learn, stream, infer, streamLine histogram
+}
+
+// summary is the latency of everything answered: single requests and
+// stream lines (a stream request's own duration is its client's doing).
+func (l *latencies) summary() api.Latency {
+	hs := []*histogram{&l.predict, &l.learn, &l.infer, &l.streamLine}
+	return api.Latency{P50: quantile(0.5, hs...), P99: quantile(0.99, hs...)}
 }
 
 // rates estimates events per second from counters sampled each second.

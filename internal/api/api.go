@@ -92,7 +92,7 @@ type Model struct {
 // Metrics is GET /v1/metrics.
 type Metrics struct {
 	Task      string             `json:"task"`
-	Overall   map[string]float64 `json:"overall"`
+	Overall   map[string]float64 `json:"overall"` // a metric is absent until it has a value (nothing scored yet)
 	Rolling   map[string]float64 `json:"rolling"`
 	Window    int                `json:"window"`
 	Counters  Counters           `json:"counters"`
@@ -106,19 +106,33 @@ type Rates struct {
 	Learns      float64 `json:"learns_per_second"`
 }
 
-// Latency quantiles of request handling, in milliseconds.
+// Latency quantiles in milliseconds of predictions, learns and inference
+// requests, and of each /v1/stream line (from when its chunk was read to
+// when its result was written); 0 while nothing was measured.
 type Latency struct {
 	P50 float64 `json:"p50"`
 	P99 float64 `json:"p99"`
 }
 
 // DriftEvent is one detected drift.
+//
+// Index is the seq (1-based, as in LearnReply and StreamResult) of the
+// learn event that set the detector off; a client that numbers its input
+// rows from 0 sees it at row Index-1 when the server started empty.
+// Before is the rolling metric (over the configured window) when the
+// drift was detected, so mostly the old concept. After is the same
+// rolling metric one full window of learns later (AfterIndex is the seq
+// at which it was taken), so it scores only events learned after the
+// detection; After is 0 and AfterIndex absent until then. When After
+// becomes known the server sends the event again on GET /v1/events
+// (type "drift", same Index and Time).
 type DriftEvent struct {
-	Index  uint64    `json:"index"` // the learn event's sequence number
-	Time   time.Time `json:"time"`
-	Metric string    `json:"metric"`
-	Before float64   `json:"before"` // rolling metric just before
-	After  float64   `json:"after"`  // rolling metric when detected (or later)
+	Index      uint64    `json:"index"`
+	Time       time.Time `json:"time"`
+	Metric     string    `json:"metric"`
+	Before     float64   `json:"before"`
+	After      float64   `json:"after"`
+	AfterIndex uint64    `json:"after_index,omitempty"`
 }
 
 // Drift is GET /v1/drift.

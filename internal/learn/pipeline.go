@@ -48,11 +48,19 @@ type Pipeline struct {
 
 	bufs  [2]Row
 	proba []float64
+	// tiesBySort: a multiclass tie goes to the label that sorts first
+	// (River's dict over sorted classes), unless the classifier says
+	// otherwise; decided once, not per prediction.
+	tiesBySort bool
 }
 
 // NewPipeline joins steps and a classifier or a regressor (the other nil).
 func NewPipeline(spec Spec, steps []Transformer, clf Classifier, reg Regressor) *Pipeline {
 	p := &Pipeline{Spec: spec, Schema: NewSchema(), Steps: steps, Clf: clf, Reg: reg}
+	p.tiesBySort = spec.Task == Multiclass
+	if lo, ok := clf.(LearnedOrderTies); ok && lo.LearnedOrderTies() {
+		p.tiesBySort = false
+	}
 	if spec.Task == Binary {
 		// Each side is named by the first label learned for it.
 		p.Labels = []string{"", spec.Positive}
@@ -154,10 +162,7 @@ func (p *Pipeline) Predict(x *Row) Prediction {
 	// Classifiers whose River dict follows the order classes were learned
 	// in (GaussianNB, OneVsRestClassifier) say so with LearnedOrderTies:
 	// there a tie goes to the class learned first, the lowest id.
-	sorted := p.Spec.Task == Multiclass
-	if lo, ok := p.Clf.(LearnedOrderTies); ok && lo.LearnedOrderTies() {
-		sorted = false
-	}
+	sorted := p.tiesBySort
 	best := 0
 	for i, q := range p.proba {
 		if q > p.proba[best] || (q == p.proba[best] && sorted &&

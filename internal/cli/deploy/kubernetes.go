@@ -121,7 +121,12 @@ func runKubernetes(ctx context.Context, f *cmdutil.Factory, o *deployOptions) er
 			if err := os.WriteFile(o.out, []byte(stream), 0o600); err != nil {
 				return err
 			}
-			f.IO.Printf("wrote %d manifests to %s (they hold the tokens: keep the file private); apply with 'kubectl apply -f %s'\n", len(ms), o.out, o.out)
+			// Count objects, not templates: one template may hold several.
+			n := len(ms)
+			if docs, err := kubernetes.Documents(stream); err == nil {
+				n = len(docs)
+			}
+			f.IO.Printf("wrote %d manifests to %s (they hold the tokens: keep the file private); apply with 'kubectl apply -f %s'\n", n, o.out, o.out)
 		} else if _, err := fmt.Fprint(f.IO.Out, stream); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/olops/olops/internal/cli/cmdutil"
+	"github.com/olops/olops/internal/client"
 	"github.com/olops/olops/internal/runtime/docker"
 	"github.com/spf13/cobra"
 )
@@ -122,9 +123,18 @@ func NewCmdUndeploy(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			defer rt.Close()
+			// The URLs are only known while the containers exist: read them
+			// first, to drop the context that points at them afterwards.
+			insts, err := rt.List(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
 			u, err := rt.Undeploy(cmd.Context(), args[0], keep)
 			if err != nil {
 				return err
+			}
+			if !keep {
+				forgetContext(f, args[0], insts)
 			}
 			return cmdutil.Print(f.IO.Out, output, u, func(w io.Writer) error {
 				fmt.Fprintf(w, "removed containers: %s\n", list(u.Containers))
@@ -143,6 +153,32 @@ func NewCmdUndeploy(f *cmdutil.Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&keep, "keep-data", false, "keep the volumes with the learned state")
 	cmd.Flags().StringVarP(&output, "output", "o", cmdutil.Table, "output format: table, json or yaml")
 	return cmd
+}
+
+// forgetContext removes the context that 'olops deploy' saved for model
+// when it still points at one of its removed containers: its tokens died
+// with the volume, and a stale context only leads to "cannot reach". A
+// context re-pointed elsewhere (or one of a stopped deployment, whose
+// ports are unknown) is left alone.
+func forgetContext(f *cmdutil.Factory, model string, insts []docker.Instance) {
+	path, err := client.ContextPath(f.Getenv)
+	if err != nil {
+		return
+	}
+	for _, in := range insts {
+		if in.ManagementURL == "" {
+			continue
+		}
+		removed, err := client.RemoveContext(path, model, in.ManagementURL)
+		if err != nil {
+			f.IO.Printf("warning: could not remove the context %q from %s: %v\n", model, path, err)
+			return
+		}
+		if removed {
+			f.IO.Printf("removed context %q from %s\n", model, path)
+			return
+		}
+	}
 }
 
 func list(s []string) string {

@@ -207,8 +207,16 @@ func run(ctx context.Context, f *cmdutil.Factory, o *options, args []string) err
 		return cmdutil.Usage("%v", err)
 	}
 	eo := leval.Options{Metrics: mnames, Window: window, Limit: o.limit}
-	if _, err := metrics.NewSet(spec.Task, mnames, window); err != nil {
+	set, err := metrics.NewSet(spec.Task, mnames, window)
+	if err != nil {
 		return cmdutil.Usage("%v", err)
+	}
+	// A gate on a metric that is not computed can only fail: say so
+	// before scoring the whole stream, as a usage error.
+	for _, b := range gate {
+		if !slices.Contains(set.Names(), b.Metric) {
+			return cmdutil.Usage("--fail-under: %s is not computed for this %s model (computed: %s; choose others with --metrics)", b.Metric, spec.Task, strings.Join(set.Names(), ", "))
+		}
 	}
 	if detector != "" {
 		d, err := drift.New(detector, detectorParams)

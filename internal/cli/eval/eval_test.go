@@ -141,6 +141,7 @@ func TestEvalUsageErrors(t *testing.T) {
 		{data, "--model", "gnb"},
 		{data, "--target", "is_phishing", "--model", "gnb", "-o", "xml"},
 		{data, "--target", "is_phishing", "--model", "gnb", "--fail-under", "accuracy"},
+		{data, "--target", "is_phishing", "--model", "gnb", "--fail-under", "mae=1"}, // not computed for binary
 	} {
 		_, _, err := runCmd(t, args...)
 		if cmdutil.CodeOf(err) != cmdutil.ExitUsage {

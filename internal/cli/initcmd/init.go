@@ -95,6 +95,9 @@ It refuses to overwrite existing files without --force.`,
 					return err
 				}
 			}
+			// Fill the defaults here too, not only inside Render: the
+			// summary below names them.
+			o.fill()
 			files, err := Render(o)
 			if err != nil {
 				return err

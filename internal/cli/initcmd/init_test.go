@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -90,10 +91,11 @@ func TestEveryFieldIsCommented(t *testing.T) {
 		t.Fatal(err)
 	}
 	y := string(files[0].Data)
-	// Every top-level and spec field of the config type appears (set or
-	// commented out) in the scaffold.
-	for _, field := range []string{"apiVersion", "kind", "metadata", "name:", "labels", "spec", "task", "target", "positive", "features", "drop", "pipeline", "steps", "model:", "params", "metrics", "window", "drift", "detector", "watches", "snapshots", "every", "keep", "durability", "guard", "maxBodyBytes", "learnRate", "learnBurst", "server", "publicAddr", "managementAddr", "publicTokenFile", "managementTokenFile", "tlsCert", "tlsKey"} {
-		if !strings.Contains(y, field) {
+	// Every field of the config type, at any depth, appears (set or
+	// commented out) in the scaffold: read from the type, so a field
+	// added to internal/config fails here until the template has it.
+	for _, field := range yamlFields(reflect.TypeOf(config.Config{})) {
+		if !strings.Contains(y, field+":") {
 			t.Errorf("olops.yaml lacks %s", field)
 		}
 	}
@@ -111,6 +113,9 @@ func TestDefaultsWithoutTTYNeverPrompt(t *testing.T) {
 	}
 	if strings.Contains(r.Err, "[") {
 		t.Errorf("prompted without a terminal: %q", r.Err)
+	}
+	if !strings.Contains(r.Err, `(binary logreg, target "y")`) || !strings.Contains(r.Err, "--target y\n") {
+		t.Errorf("the summary does not name the defaults it used: %q", r.Err)
 	}
 	c, err := config.Load(filepath.Join(dir, "olops.yaml"))
 	if err != nil {
@@ -222,4 +227,25 @@ func TestDefaultScaffoldGolden(t *testing.T) {
 		got := known.ReplaceAllString(string(f.Data), "(known: …)")
 		clitest.Golden(t, strings.NewReplacer("/", "_", ".", "_").Replace(f.Path)+".golden", got)
 	}
+}
+
+// yamlFields lists the yaml names of t's fields and of its nested structs'.
+func yamlFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		if !sf.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		out = append(out, name)
+		ft := sf.Type
+		for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			out = append(out, yamlFields(ft)...)
+		}
+	}
+	return out
 }

@@ -160,13 +160,22 @@ func table(w io.Writer, res *Result) error {
 	fmt.Fprintln(w)
 	drows := make([][]string, 0, len(res.Drifts))
 	for i, at := range res.Drifts {
-		row := []string{strconv.Itoa(at), "-", "-", "-"}
+		// seq is the server's (1-based, as GET /v1/drift reports it); row
+		// counts the input rows from 0.
+		row := []string{"-", strconv.Itoa(at), "-", "-", "-"}
+		if i < len(res.DriftSeqs) && res.DriftSeqs[i] != 0 {
+			row[0] = strconv.FormatUint(res.DriftSeqs[i], 10)
+		}
 		// The server's events, when read, are in the same order.
 		if off := len(res.Drifts) - len(res.DriftEvents); i >= off && len(res.DriftEvents) > 0 {
 			e := res.DriftEvents[i-off]
-			row = []string{strconv.Itoa(at), e.Metric, ui.Num(e.Before), ui.Num(e.After)}
+			after := "-" // not known until a window of learns later
+			if e.AfterIndex != 0 {
+				after = ui.Num(e.After)
+			}
+			row = []string{strconv.FormatUint(e.Index, 10), strconv.Itoa(at), e.Metric, ui.Num(e.Before), after}
 		}
 		drows = append(drows, row)
 	}
-	return ui.Table(w, []string{"drift at row", "metric", "before", "after"}, drows)
+	return ui.Table(w, []string{"drift at seq", "input row", "metric", "before", "after"}, drows)
 }

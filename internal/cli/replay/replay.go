@@ -47,7 +47,10 @@ type Result struct {
 	leval.Result
 	// Drifts shadows the embedded field to print [] when there is none:
 	// the rows (0-based) where the server's detector fired.
-	Drifts      []int              `json:"drifts" yaml:"drifts"`
+	Drifts []int `json:"drifts" yaml:"drifts"`
+	// DriftSeqs are the same drifts as the server numbers them: the
+	// learn event's seq (1-based), the index of GET /v1/drift.
+	DriftSeqs   []uint64           `json:"drift_seqs,omitempty" yaml:"drift_seqs,omitempty"`
 	Rejected    int                `json:"rejected" yaml:"rejected"`
 	DriftEvents []api.DriftEvent   `json:"drift_events,omitempty" yaml:"drift_events,omitempty"`
 	Rolling     map[string]float64 `json:"rolling,omitempty" yaml:"rolling,omitempty"`
@@ -272,6 +275,13 @@ func run(ctx context.Context, f *cmdutil.Factory, o *options, args []string) err
 	if err != nil {
 		return cmdutil.Usage("%v", err)
 	}
+	// A gate on a metric that is not computed can only fail, and only
+	// after every row was sent (and learned): refuse it up front.
+	for _, b := range gate {
+		if !slices.Contains(sc.set.Names(), b.Metric) {
+			return cmdutil.Usage("--fail-under: %s is not computed for this %s model (computed: %s; choose others with --metrics)", b.Metric, task, strings.Join(sc.set.Names(), ", "))
+		}
+	}
 
 	res := &Result{URL: u}
 	res.Task, res.Model = string(task), spec.model
@@ -415,6 +425,7 @@ func stream1(ctx context.Context, c *client.Client, src stream.Source, sc *score
 				res.Scored++
 				if r.Drift {
 					res.Drifts = append(res.Drifts, res.Rows)
+					res.DriftSeqs = append(res.DriftSeqs, r.Seq)
 				}
 			}
 			res.Rows++

@@ -272,6 +272,11 @@ func TestReplayGateExit3(t *testing.T) {
 	if r := clitest.Run(t, env, NewCmd, "--target", "y"); r.Code != cmdutil.ExitUsage {
 		t.Fatalf("no data: exit %d", r.Code)
 	}
+	// A metric the task does not compute is refused before any row is sent.
+	r = clitest.Run(t, env, NewCmd, data, "--target", "y", "--fail-under", "mae=1")
+	if r.Code != cmdutil.ExitUsage || !strings.Contains(r.Error.Error(), "mae is not computed") || strings.Contains(r.Out, "rows:") {
+		t.Fatalf("gate on an uncomputed metric: exit %d: %v\n%s", r.Code, r.Error, r.Out)
+	}
 }
 
 func TestReplayUnreachable(t *testing.T) {

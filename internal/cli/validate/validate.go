@@ -34,17 +34,21 @@ type Result struct {
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
+		Use:   "validate [FILE...]",
 		Short: "Check olops.yaml files the way the server does",
-		Long: `Check one or more olops.yaml files: syntax, unknown fields, models,
+		Long: `Check one or more olops.yaml files (without FILE: ./olops.yaml, the file
+'olops init', 'serve' and 'deploy' use): syntax, unknown fields, models,
 parameters, metrics, drift detectors, durability and guard settings.
 Every problem is printed as FILE:LINE: FIELD: MESSAGE; the exit code is 1
 when any file is invalid.`,
 		Example: "  olops validate olops.yaml\n  olops validate models/*.yaml -o json",
-		Args:    cobra.MinimumNArgs(1),
+		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cmdutil.CheckFormat(output); err != nil {
 				return err
+			}
+			if len(args) == 0 {
+				args = []string{"olops.yaml"}
 			}
 			var results []Result
 			var all []error
