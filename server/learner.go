@@ -407,6 +407,12 @@ func (s *Server) replace(cfg *config.Config, oldNote, newNote string) error {
 	if err != nil {
 		return err
 	}
+	return s.replaceWith(fresh, cfg, oldNote, newNote)
+}
+
+// replaceWith makes next (built from cfg) live as a new version, keeping
+// the current state as a version to roll back to. Learner goroutine only.
+func (s *Server) replaceWith(next *model, cfg *config.Config, oldNote, newNote string) error {
 	s.mu.Lock()
 	kept, err := s.saveVersionLocked(s.maxVersion+1, oldNote)
 	if err != nil {
@@ -414,7 +420,7 @@ func (s *Server) replace(cfg *config.Config, oldNote, newNote string) error {
 		return err
 	}
 	prev, prevVer := s.m, s.version
-	s.setLive(fresh, cfg, s.maxVersion+2)
+	s.setLive(next, cfg, s.maxVersion+2)
 	v, err1 := s.saveVersionLocked(s.maxVersion+2, newNote)
 	snap, err2 := s.snapshotLocked()
 	if err := errors.Join(err1, err2); err != nil {

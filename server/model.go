@@ -38,7 +38,6 @@ type model struct {
 	settled uint64         // drift events whose After was set (not saved: for SSE updates)
 	patched map[string]any // PATCHed hyperparameters, applied again on restore
 	row     learn.Row
-	proba   []float64
 	cols    colCache
 }
 
@@ -514,10 +513,29 @@ func (m *model) className(i int) string {
 	return strconv.Itoa(i)
 }
 
-// defining is the part of a config that decides the learned state: when
-// it changes, the state starts over as a new version.
-func defining(c *config.Config) string {
+// learned is the part of a config that decides the learned model: when
+// it changes, the model starts over as a new version.
+func learned(c *config.Config) string {
 	s := c.Spec
-	b, _ := json.Marshal([]any{s.Task, s.Target, s.Positive, s.Features, s.Drop, s.Pipeline, s.Metrics, s.Window, s.Drift})
+	b, _ := json.Marshal([]any{s.Task, s.Target, s.Positive, s.Features, s.Drop, s.Pipeline})
 	return string(b)
+}
+
+// watching is the part of a config that only watches the model: metrics,
+// their window and the drift detector. When only it changes, the learned
+// model carries over and its watchers start over.
+func watching(c *config.Config) string {
+	s := c.Spec
+	b, _ := json.Marshal([]any{s.Metrics, s.Window, s.Drift})
+	return string(b)
+}
+
+// rewatched returns a model that shares m's learned pipeline and counts
+// but watches it as cfg says, with fresh metrics and drift detector.
+func (m *model) rewatched(cfg *config.Config) (*model, error) {
+	next := &model{cfg: cfg, p: m.p, fixed: m.fixed, learns: m.learns, patched: m.patched}
+	if err := next.initWatchers(); err != nil {
+		return nil, err
+	}
+	return next, nil
 }

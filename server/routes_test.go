@@ -571,8 +571,19 @@ func TestRestartKeepsStateAndVersions(t *testing.T) {
 	if !strings.Contains(string(r.body), `"note":"kept"`) {
 		t.Errorf("versions lost: %s", r.body)
 	}
-	// A different model in the config starts a new version, keeping the old.
+	// A new metrics window keeps the learned model: same predictions and
+	// learn count, as a new version whose metrics start over.
 	q.stop()
+	w := start(t, serveOpts{config: cfg + "  window: 50\n", dataDir: dir})
+	got := predictProba(t, w, `{"a":3,"c":"k2"}`)
+	if got.Proba["1"] != before.Proba["1"] || got.ModelVersion <= 2 {
+		t.Errorf("after a window change %+v, before %+v", got, before)
+	}
+	if m := getModel(t, w); m.Counters.Learns != 26 {
+		t.Errorf("learns after a window change: %d, want 26", m.Counters.Learns)
+	}
+	// A different model in the config starts a new version, keeping the old.
+	w.stop()
 	z := start(t, serveOpts{config: strings.Replace(cfg, "logreg", "gnb", 1), dataDir: dir})
 	m := getModel(t, z)
 	if m.Version <= 2 || m.Counters.Learns != 0 {

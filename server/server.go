@@ -182,13 +182,22 @@ func (s *Server) load(ctx context.Context, want *config.Config) error {
 	}
 	s.sinceSnap = n
 	s.log.Info("state restored", "version", snap.Version, "snapshot_seq", snap.Seq, "replayed", n, "learns", m.learns)
-	if defining(stored) == defining(want) {
+	sameModel := learned(stored) == learned(want)
+	if sameModel && watching(stored) == watching(want) {
 		// Same model: keep the state, take the serving settings.
 		m.cfg = want
 		s.setLive(m, want, snap.Version)
 		return nil
 	}
 	s.setLive(m, stored, snap.Version)
+	if sameModel {
+		next, err := m.rewatched(want)
+		if err != nil {
+			return err
+		}
+		s.log.Info("the config's metrics or drift settings changed: the learned model carries over as a new version; its metrics and drift detector start over", "old_version", snap.Version)
+		return s.replaceWith(next, want, "before metrics or drift change at start", "metrics or drift change at start")
+	}
 	s.log.Warn("the config's model differs from the stored one: starting a new version; the old state is kept", "old_version", snap.Version)
 	return s.replace(want, "before config change at start", "config change at start")
 }

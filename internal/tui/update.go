@@ -308,13 +308,15 @@ func (t *target) addPoint(mt api.Metrics) {
 	}
 }
 
-// addDrift records a drift once. It is marked on the chart at the first
+// addDrift records a drift once; the server sends a drift again when its
+// After value becomes known, which replaces the stored one. It is marked on the chart at the first
 // tick that includes its learn event; a live drift newer than every tick
 // is marked on the next one. A drift the chart never saw happen (listed on
 // connect, older than every tick) is only listed.
 func (t *target) addDrift(d api.DriftEvent, live bool) {
-	for _, old := range t.drifts {
+	for i, old := range t.drifts {
 		if old.Index == d.Index && old.Time.Equal(d.Time) {
+			t.drifts[i] = d
 			return
 		}
 	}

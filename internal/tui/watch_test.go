@@ -209,6 +209,14 @@ func TestDriftMarkers(t *testing.T) {
 	if len(tg.drifts) != 2 || fmt.Sprint(tg.markers) != "[1]" {
 		t.Fatalf("after relisting: drifts %d markers %v", len(tg.drifts), tg.markers)
 	}
+	// The server sends a drift again once its After is known: it replaces
+	// the stored one, without a second marker.
+	upd := *driftEvent(0, 5200, t0.Add(time.Second)).Event.Drift
+	upd.After, upd.AfterIndex = 0.75, 6200
+	tg.applyEvent(api.Event{Type: "drift", Drift: &upd})
+	if len(tg.drifts) != 2 || tg.drifts[1].After != 0.75 || fmt.Sprint(tg.markers) != "[1]" {
+		t.Fatalf("after update: drifts %+v markers %v", tg.drifts, tg.markers)
+	}
 	// A drift found by polling between two ticks is marked on the later.
 	tg.applyEvent(tick(0, 12).Event) // 6,000
 	tg.applyEvent(tick(0, 13).Event) // 6,500
