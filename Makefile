@@ -25,7 +25,7 @@ deps:
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK = $(shell $(GO) env GOPATH)/bin/staticcheck
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
+	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@$(STATICCHECK) -version 2>/dev/null | grep -q '($(patsubst v%,%,$(STATICCHECK_VERSION)))' \

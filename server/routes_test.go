@@ -705,10 +705,18 @@ func TestServeWithoutConfigAndBadFlags(t *testing.T) {
 	r := p.pubDo(t, "POST", "/v1/learn", `{"features":{"size":1},"label":"cheap"}`)
 	wantStatus(t, r, 422, "non-numeric regression label")
 
+	// --name renames the model (olops deploy --name runs a config under another name).
+	n := start(t, serveOpts{config: binaryConfig(""), args: []string{"--name", "phish2"}})
+	if m := getModel(t, n); m.Name != "phish2" {
+		t.Errorf("--name phish2: model is named %q", m.Name)
+	}
+	wantStatus(t, n.pubDo(t, "GET", "/v2/models/phish2/ready", ""), 200, "OIP under the new name")
+
 	for _, args := range [][]string{
 		{"serve", "--model", "logreg"},
 		{"serve", "--model", "nope", "--target", "y"},
 		{"serve", "--log-level", "loud", "--model", "logreg", "--target", "y"},
+		{"serve", "--model", "logreg", "--target", "y", "--name", "Not A Name!"},
 	} {
 		cmd := runCLI(t, args...)
 		if cmd.code != 2 {

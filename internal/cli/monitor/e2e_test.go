@@ -160,11 +160,12 @@ func TestMonitorEndToEnd(t *testing.T) {
 	}
 	var status string
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		out, err := tm("display-message", "-p", "-t", "mon", "#{pane_dead} #{pane_dead_status}")
+		out, err := tm("display-message", "-p", "-t", "mon", "#{pane_dead} #{pane_dead_status}#{?pane_dead_signal, signal #{pane_dead_signal},}")
 		if err != nil {
 			t.Fatalf("tmux display-message: %v: %s", err, out)
 		}
-		if status = strings.TrimSpace(out); strings.HasPrefix(status, "1 ") {
+		// A dead pane shows its exit status, or the signal that ended it.
+		if status = strings.TrimSpace(out); status != "0" && status != "" && status != "1" {
 			break
 		}
 	}

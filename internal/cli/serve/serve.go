@@ -30,6 +30,7 @@ type options struct {
 	task            string
 	logLevel        string
 	noContext       bool
+	name            string
 }
 
 // NewCmd returns the serve command.
@@ -74,6 +75,7 @@ logs JSON lines to stdout.`,
 	fl.StringVar(&o.task, "task", "", "without a config: binary, multiclass or regression (default from the model)")
 	fl.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info, warn or error")
 	fl.BoolVar(&o.noContext, "no-context", false, "do not write a context for other olops commands")
+	fl.StringVar(&o.name, "name", "", "the model's name, instead of the config's metadata.name")
 	return cmd
 }
 
@@ -133,6 +135,13 @@ func run(ctx context.Context, f *cmdutil.Factory, o *options) error {
 	cfg, err := loadConfig(o)
 	if err != nil {
 		return err
+	}
+	if o.name != "" {
+		// olops deploy --name runs one config under several names.
+		cfg.Metadata.Name = o.name
+		if err := cfg.Validate(); err != nil {
+			return cmdutil.Usage("--name: %v", err)
+		}
 	}
 	pub, err := token(o.publicToken, f.Getenv("OLOPS_PUBLIC_TOKEN"), cfg.Spec.Server.PublicTokenFile)
 	if err != nil {

@@ -273,7 +273,10 @@ func (r *Runtime) deployReplica(ctx context.Context, spec *Spec, d *Deployment, 
 	cfg := &container.Config{
 		Image: d.Image,
 		Cmd: []string{"--config", ConfigPath, "--data-dir", "/data",
-			"--public-addr", ":" + strconv.Itoa(PublicPort), "--management-addr", ":" + strconv.Itoa(ManagementPort)},
+			"--public-addr", ":" + strconv.Itoa(PublicPort), "--management-addr", ":" + strconv.Itoa(ManagementPort),
+			"--name", spec.Name,
+			// The context belongs on the host (olops deploy writes it), not in the volume.
+			"--no-context"},
 		Env:          env,
 		ExposedPorts: network.PortSet{pub: {}, mgmt: {}},
 		Labels: map[string]string{

@@ -60,7 +60,7 @@ USER 65532:65532
 EXPOSE 8080 9090
 VOLUME /data
 ENTRYPOINT ["/olops", "serve"]
-CMD ["--data-dir", "/data", "--public-addr", ":8080", "--management-addr", ":9090"]
+CMD ["--data-dir", "/data", "--public-addr", ":8080", "--management-addr", ":9090", "--no-context"]
 `
 
 // The small files beside the binary; build/ in the repository holds the
