@@ -131,6 +131,8 @@ type Model struct {
 	showHelp   bool
 	picking    bool // the rollback picker is open
 	pick       int  // index in the active target's versions
+	listing    bool // the model list is open
+	sel        int  // index in targets, while listing
 	flash      string
 	flashBad   bool
 	flashUntil time.Time // in message time: the flash hides after flashFor
@@ -150,6 +152,8 @@ func New(targets []Target) Model {
 	if len(m.targets) == 0 {
 		m.targets = append(m.targets, &target{Target: Target{Name: "(no model)"}})
 	}
+	// With several models, start on their list: pick one to watch.
+	m.listing = len(m.targets) > 1
 	return m
 }
 

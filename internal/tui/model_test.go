@@ -74,6 +74,10 @@ func keyPress(k rune) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case '↑':
 		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case '\r':
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case '\x1b':
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
 	}
 	return tea.KeyPressMsg{Code: k, Text: string(k)}
 }
@@ -358,4 +362,69 @@ func TestFlashFades(t *testing.T) {
 	if s := ansi.Strip(m.View().Content); strings.Contains(s, "snapshot saved as v4") {
 		t.Fatalf("the flash is still there after 11 s:\n%s", s)
 	}
+}
+
+func TestModelList(t *testing.T) {
+	a := Target{Name: "alpha", URL: "http://127.0.0.1:9090", Source: &fakeSource{}}
+	b := Target{Name: "beta", URL: "http://127.0.0.1:9091", Source: &fakeSource{}}
+	c := Target{Name: "gamma", URL: "http://127.0.0.1:9092", Source: &fakeSource{}}
+	msgs := stream(true)
+	msgs = append(msgs, ConnMsg{Target: 1, Time: t0, State: Lost, Attempt: 2, Retry: time.Second})
+	msgs = append(msgs, connected(2, nil)...)
+	header := func(s string) string { return strings.Split(s, "\n")[0] }
+	listed := func(s string) bool { return strings.Contains(s, "show which model? (3)") }
+
+	t.Run("starts on the list", func(t *testing.T) {
+		screen := start(t, 80, 24, a, b, c).send(msgs...).screen()
+		golden.RequireEqual(t, screen)
+		if !listed(screen) || !strings.HasPrefix(header(screen), "[1/3] alpha") {
+			t.Fatalf("several models: the monitor should start on their list:\n%s", screen)
+		}
+		for _, want := range []string{"›  1 alpha", "● live", "rolling accuracy", "2 beta", "✖ down", "3 gamma", "no metric yet", "enter show model"} {
+			if !strings.Contains(screen, want) {
+				t.Fatalf("the list lacks %q:\n%s", want, screen)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, keys, want string
+		open             bool
+	}{
+		{"esc closes", "\x1b", "[1/3] alpha", false},
+		{"esc cancels a move", "j\x1b", "[1/3] alpha", false},
+		{"down enter", "↓\r", "[2/3] beta", false},
+		{"j j enter", "jj\r", "[3/3] gamma", false},
+		{"stops at the end", "jjjjk\r", "[2/3] beta", false},
+		{"l reopens", "jj\rl", "[3/3] gamma", true},
+		{"l reopens, up enter", "jj\rlk\r", "[2/3] beta", false},
+		{"l closes", "l", "[1/3] alpha", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			screen := start(t, 80, 24, a, b, c).send(msgs...).send(tc.keys).screen()
+			if !strings.HasPrefix(header(screen), tc.want) {
+				t.Fatalf("after %q the header is %q, want it to start with %q", tc.keys, header(screen), tc.want)
+			}
+			if listed(screen) != tc.open {
+				t.Fatalf("after %q the list should be open: %v\n%s", tc.keys, tc.open, screen)
+			}
+			if !tc.open && !strings.HasSuffix(strings.TrimRight(screen, " "), "tab next • l list • s snapshot • r roll back • p pause/resume • ? help • q quit") {
+				t.Fatalf("the footer does not offer l:\n%s", screen)
+			}
+		})
+	}
+	t.Run("reopened on the shown model", func(t *testing.T) {
+		screen := start(t, 80, 24, a, b, c).send(msgs...).send("j\rl").screen()
+		if !strings.Contains(screen, "›  2 beta") {
+			t.Fatalf("the reopened list should select the shown model:\n%s", screen)
+		}
+	})
+	t.Run("one model", func(t *testing.T) {
+		screen := start(t, 80, 24).send(stream(false)...).send("l").screen()
+		if strings.Contains(screen, "show which model?") || !strings.Contains(screen, "one model only") {
+			t.Fatalf("with one model l should only say so:\n%s", screen)
+		}
+		if lines := strings.Split(screen, "\n"); strings.Contains(lines[len(lines)-1], "l list") {
+			t.Fatalf("with one model the footer should not offer l:\n%s", screen)
+		}
+	})
 }

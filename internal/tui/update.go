@@ -46,6 +46,24 @@ func (m Model) updateKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.listing {
+		switch {
+		case key.Matches(msg, m.keys.Show):
+			m.active, m.listing = m.sel, false
+		case key.Matches(msg, m.keys.Close):
+			m.listing = false
+		case key.Matches(msg, m.keys.Up):
+			m.sel = max(m.sel-1, 0)
+		case key.Matches(msg, m.keys.Down):
+			m.sel = min(m.sel+1, len(m.targets)-1)
+		case key.Matches(msg, m.keys.Next):
+			m.active = (m.active + 1) % len(m.targets)
+			m.sel = m.active
+		case key.Matches(msg, m.keys.Quit):
+			return m, tea.Quit
+		}
+		return m, nil
+	}
 
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -56,6 +74,13 @@ func (m Model) updateKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = false
 	case key.Matches(msg, m.keys.Next):
 		m.active = (m.active + 1) % len(m.targets)
+	case key.Matches(msg, m.keys.List):
+		if len(m.targets) < 2 {
+			m.setFlash("one model only: l lists the models when olops monitor watches several", false)
+			return m, nil
+		}
+		m.showHelp = false
+		m.listing, m.sel = true, m.active
 	case key.Matches(msg, m.keys.Snapshot):
 		if !m.canAct(t) {
 			return m, nil

@@ -174,6 +174,9 @@ func (m Model) bottomNeeds(t *target) int {
 	if m.showHelp {
 		return len(m.helpPane(t, m.width, 100))
 	}
+	if m.listing {
+		return max(1+len(m.targets), 9)
+	}
 	left := 5 + 1
 	if t.metrics != nil {
 		left = 5 + len(metricNames(t.metrics, t.metric))
@@ -186,6 +189,9 @@ func (m Model) bottomNeeds(t *target) int {
 func (m Model) bottom(t *target, w, h int) []string {
 	if m.showHelp {
 		return m.helpPane(t, w, h)
+	}
+	if m.listing {
+		return m.listPane(w, h)
 	}
 	lw := (w - 1) / 2
 	rw := w - lw - 1
@@ -327,6 +333,64 @@ func (m Model) pickerPane(t *target, w, h int) []string {
 	return out
 }
 
+// listPane is the list of models to pick from (l), full width.
+func (m Model) listPane(w, h int) []string {
+	st := m.st
+	out := []string{st.prompt.Render(fmt.Sprintf("show which model? (%d)", len(m.targets)))}
+	nameW := 8
+	for _, t := range m.targets {
+		nameW = max(nameW, ansi.StringWidth(t.title()))
+	}
+	nameW = min(nameW, max(w/3, 8))
+	// keep the selected row in view
+	room := h - 1
+	start := 0
+	if m.sel >= room {
+		start = m.sel - room + 1
+	}
+	for i := start; i < len(m.targets) && len(out) < h; i++ {
+		row := m.listRow(i, nameW)
+		if i == m.sel {
+			row = st.selected.Render("› " + ansi.Strip(row))
+		} else {
+			row = "  " + row
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// listRow is one model of the list: number, name, status, version and
+// rolling metric.
+func (m Model) listRow(i, nameW int) string {
+	st := m.st
+	t := m.targets[i]
+	var status string
+	switch t.conn {
+	case Live, Polling:
+		status = st.good.Render(pad("● live", 14))
+	case Lost:
+		status = st.bad.Render(pad("✖ down", 14))
+	default:
+		status = st.warn.Render(pad("… connecting", 14))
+	}
+	version := "—"
+	if t.model != nil {
+		version = "v" + strconv.Itoa(t.model.Version)
+	}
+	metric := st.label.Render("no metric yet")
+	if t.metrics != nil && t.metric != "" && t.metrics.Counters.Learns > 0 {
+		if v, ok := t.metrics.Rolling[t.metric]; ok {
+			metric = st.label.Render("rolling "+t.metric+" ") + st.value.Render(number(v))
+		}
+	}
+	name := truncate(t.title(), nameW)
+	if i == m.active {
+		name = st.title.Render(name)
+	}
+	return st.label.Render(fmt.Sprintf("%2d ", i+1)) + pad(name, nameW) + "  " + status + st.value.Render(pad(version, 6)) + metric
+}
+
 func (m Model) helpPane(t *target, w, h int) []string {
 	st := m.st
 	out := []string{st.heading.Render("help") + st.label.Render(" · ? or esc closes")}
@@ -346,6 +410,12 @@ func (m Model) footer(t *target) string {
 	if m.picking && m.pick >= 0 && m.pick < len(t.versions) {
 		q := fmt.Sprintf("roll back %s to v%d? ", t.title(), t.versions[m.pick].Version)
 		return m.st.prompt.Render(q) + m.help.ShortHelpView(m.keys.pickerHelp())
+	}
+	if m.listing {
+		return m.st.prompt.Render("show which model? ") + m.help.ShortHelpView(m.keys.listHelp())
+	}
+	if len(m.targets) > 1 {
+		return m.help.ShortHelpView(m.keys.multiHelp())
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }

@@ -37,11 +37,12 @@ itself when the server restarts.
 
 With --url it watches that management URL; with NAME, that model of the
 context file written by 'olops serve' and 'olops deploy'; with neither,
-OLOPS_MANAGEMENT_URL, or else every model of the context file (tab
-switches between them).
+OLOPS_MANAGEMENT_URL, or else every model of the context file: then it
+starts on their list (pick one with enter), l opens it again and tab
+switches to the next model.
 
-Keys: tab next model, s snapshot, r roll back (pick a version, confirm
-with y), p pause/resume learning, ? help, q quit.`,
+Keys: tab next model, l list models, s snapshot, r roll back (pick a
+version, confirm with y), p pause/resume learning, ? help, q quit.`,
 		Example: `  olops monitor
   olops monitor --url http://127.0.0.1:9090
   olops monitor churn`,
