@@ -129,14 +129,25 @@ func (p *Pipeline) Target(label string) (float64, error) {
 func (p *Pipeline) transform(x *Row, learn bool) *Row {
 	in := x
 	for i, s := range p.Steps {
+		out := &p.bufs[i%2]
 		if learn {
+			if lt, ok := s.(LearnTransformer); ok {
+				lt.LearnTransform(in, out)
+				in = out
+				continue
+			}
 			s.Learn(in)
 		}
-		out := &p.bufs[i%2]
 		s.Transform(in, out)
 		in = out
 	}
 	return in
+}
+
+// LearnTransformer is a step that can learn x and transform it in one
+// pass, giving exactly what Learn then Transform would.
+type LearnTransformer interface {
+	LearnTransform(x *Row, out *Row)
 }
 
 // LearnedOrderTies is implemented by a classifier whose River counterpart

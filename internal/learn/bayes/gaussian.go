@@ -141,7 +141,12 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 	}
 	sum := 0.0
 	for _, ll := range m.jll {
-		sum += math.Exp(ll - top)
+		// The top class adds exp(0), exactly 1: no call for it.
+		if d := ll - top; d == 0 {
+			sum++
+		} else {
+			sum += math.Exp(d)
+		}
 	}
 	lse := math.Log(sum) + top
 	for _, ll := range m.jll {

@@ -76,6 +76,42 @@ func (s *StandardScaler) Learn(x *learn.Row) {
 	}
 }
 
+// LearnTransform is Learn followed by Transform in one pass: each
+// feature's statistics are updated and it is scaled with them right away,
+// with the same operations (so the same bits) as the two calls.
+func (s *StandardScaler) LearnTransform(x, out *learn.Row) {
+	n := len(x.X)
+	if len(s.Counts) < n {
+		s.Counts = grow(s.Counts, n, 0)
+		s.Means = grow(s.Means, n, 0)
+		s.Vars = grow(s.Vars, n, 0)
+		s.stds = grow(s.stds, n, 0)
+	}
+	numericOut(x, out)
+	xs, o := x.X[:n], out.X[:n]
+	counts, means, vars, stds := s.Counts[:n], s.Means[:n], s.Vars[:n], s.stds[:n]
+	for i, xi := range xs {
+		if xi != xi { // missing: not learned, stays missing
+			o[i] = xi
+			continue
+		}
+		c := counts[i] + 1
+		counts[i] = c
+		old := means[i]
+		mean := old + (xi-old)/c
+		means[i] = mean
+		v := vars[i] + ((xi-old)*(xi-mean)-vars[i])/c
+		vars[i] = v
+		sd := math.Sqrt(v)
+		stds[i] = sd
+		if sd == 0 { // River's safe_div
+			o[i] = 0
+		} else {
+			o[i] = (xi - mean) / sd
+		}
+	}
+}
+
 // Transform writes (x - mean) / std into out.
 func (s *StandardScaler) Transform(x, out *learn.Row) {
 	numericOut(x, out)
