@@ -40,7 +40,7 @@ management API, keep learned state durable, and run it all in containers.`,
 	cmd.AddCommand(
 		completion.NewCmd(f),
 		controller.NewCmd(f),
-		deploy.NewCmdDeploy(f), deploy.NewCmdLogs(f), deploy.NewCmdPs(f), deploy.NewCmdStop(f), deploy.NewCmdUndeploy(f),
+		deploy.NewCmdDeploy(f), deploy.NewCmdLogs(f), deploy.NewCmdPrune(f), deploy.NewCmdPs(f), deploy.NewCmdStop(f), deploy.NewCmdUndeploy(f),
 		evalcmd.NewCmd(f),
 		initcmd.NewCmd(f),
 		model.NewCmd(f),

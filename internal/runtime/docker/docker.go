@@ -29,6 +29,9 @@ const (
 	// labels, and a container someone else starts from a baked image is
 	// not one olops started.
 	LabelBakedFor = "dev.olops.baked-for"
+	// On every image olops builds (derived images inherit it): what
+	// `olops prune` may remove once no container uses it.
+	LabelBuiltBy = "dev.olops.built-by"
 )
 
 // Ports inside the container (the Dockerfile's EXPOSE).

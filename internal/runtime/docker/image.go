@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -229,6 +230,11 @@ func (r *Runtime) build(ctx context.Context, tarCtx io.Reader, tag string, args,
 	for k, v := range args {
 		buildArgs[k] = &v
 	}
+	labels = maps.Clone(labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelBuiltBy] = "olops"
 	res, err := r.cli.ImageBuild(ctx, tarCtx, client.ImageBuildOptions{
 		Tags:        []string{tag},
 		Remove:      true,
