@@ -25,6 +25,7 @@ type route struct {
 	summary      string
 	open         bool   // served without a token
 	body         string // request body schema (OpenAPI component), if any
+	optionalBody bool   // the body may be left out
 	reply        string // reply schema
 	status       int    // success status
 }

@@ -37,6 +37,8 @@ type model struct {
 	due     []uint64
 	settled uint64         // drift events whose After was set (not saved: for SSE updates)
 	patched map[string]any // PATCHed hyperparameters, applied again on restore
+	ch      *challenger    // a model learning in shadow, or nil
+	chLost  string         // why the last challenger stopped on its own
 	row     learn.Row
 	cols    colCache
 }
@@ -133,6 +135,8 @@ type modelState struct {
 	Events   []byte // JSON of []api.DriftEvent
 	Patched  []byte // JSON of the patched hyperparameters
 	Due      []uint64
+	// Challenger is the challenger's state, if one runs.
+	Challenger []byte
 }
 
 // state encodes the full learned state.
@@ -154,6 +158,11 @@ func (m *model) state() ([]byte, error) {
 	st.Events, _ = json.Marshal(m.events)
 	if len(m.patched) > 0 {
 		st.Patched, _ = json.Marshal(m.patched)
+	}
+	if m.ch != nil {
+		if st.Challenger, err = m.ch.state(); err != nil {
+			return nil, fmt.Errorf("save challenger: %w", err)
+		}
 	}
 	var buf bytes.Buffer
 	err = gob.NewEncoder(&buf).Encode(&st)
@@ -197,6 +206,11 @@ func restoreModel(cfg *config.Config, b []byte) (*model, error) {
 		}
 		if err := models.Patch(m.p, m.patched); err != nil {
 			return nil, fmt.Errorf("apply patched parameters: %w", err)
+		}
+	}
+	if len(st.Challenger) > 0 {
+		if m.ch, err = restoreChallenger(st.Challenger); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -394,6 +408,9 @@ func (m *model) apply(e *event, seq uint64, o *outcome) error {
 		}
 		if !pr.Empty {
 			m.set.UpdateValue(y, pr.Value)
+			if m.ch != nil {
+				m.ch.champ.UpdateValue(y, pr.Value)
+			}
 			d := y - pr.Value
 			watched = math.Abs(d)
 			if m.cfg.Spec.Drift.Watches == "loss" {
@@ -409,6 +426,9 @@ func (m *model) apply(e *event, seq uint64, o *outcome) error {
 		}
 		if !pr.Empty {
 			m.set.UpdateClass(id, pr)
+			if m.ch != nil {
+				m.ch.champ.UpdateClass(id, pr)
+			}
 			if m.cfg.Spec.Drift.Watches == "loss" {
 				q := 1e-15
 				if id < len(pr.Proba) {
@@ -426,6 +446,13 @@ func (m *model) apply(e *event, seq uint64, o *outcome) error {
 	}
 	m.learns++
 	m.settle(seq)
+	if m.ch != nil {
+		if err := m.ch.learn(e, seq); err != nil {
+			// The champion has learned the event; a challenger that
+			// cannot follow stops (the same way when replayed).
+			m.ch, m.chLost = nil, err.Error()
+		}
+	}
 	return nil
 }
 
@@ -533,7 +560,7 @@ func watching(c *config.Config) string {
 // rewatched returns a model that shares m's learned pipeline and counts
 // but watches it as cfg says, with fresh metrics and drift detector.
 func (m *model) rewatched(cfg *config.Config) (*model, error) {
-	next := &model{cfg: cfg, p: m.p, fixed: m.fixed, learns: m.learns, patched: m.patched}
+	next := &model{cfg: cfg, p: m.p, fixed: m.fixed, learns: m.learns, patched: m.patched, ch: m.ch}
 	if err := next.initWatchers(); err != nil {
 		return nil, err
 	}

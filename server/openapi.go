@@ -20,11 +20,15 @@ func openAPI(title string, routes []route, secured bool) map[string]any {
 			item = map[string]any{}
 			paths[rt.path] = item
 		}
+		ok := map[string]any{"description": "success"}
+		if rt.reply != "" {
+			ok["content"] = content(rt.reply)
+		}
 		op := map[string]any{
 			"summary":     rt.summary,
 			"operationId": strings.ToLower(rt.method) + opName(rt.path),
 			"responses": map[string]any{
-				itoa(rt.status): map[string]any{"description": "success", "content": content(rt.reply)},
+				itoa(rt.status): ok,
 				"default":       map[string]any{"description": "error", "content": content("Error")},
 			},
 		}
@@ -40,7 +44,7 @@ func openAPI(title string, routes []route, secured bool) map[string]any {
 			op["parameters"] = params
 		}
 		if rt.body != "" {
-			op["requestBody"] = map[string]any{"required": rt.body != "SnapshotRequest", "content": content(rt.body)}
+			op["requestBody"] = map[string]any{"required": !rt.optionalBody, "content": content(rt.body)}
 		}
 		if rt.open || !secured {
 			op["security"] = []any{}
@@ -123,20 +127,22 @@ var (
 		"latency_ms": obj(map[string]any{"p50": num, "p99": num})})
 	tensor  = obj(map[string]any{"name": str, "shape": map[string]any{"type": "array", "items": integer}, "datatype": str, "parameters": map[string]any{"type": "object"}, "data": map[string]any{"type": "array"}}, "name", "shape", "datatype", "data")
 	schemas = map[string]any{
-		"Object":          map[string]any{"type": "object"},
-		"Error":           obj(map[string]any{"error": str, "field": str, "line": integer}, "error"),
-		"PredictRequest":  obj(map[string]any{"id": str, "features": feats, "instances": map[string]any{"type": "array", "items": feats}}),
-		"Prediction":      obj(map[string]any{"id": str, "prediction": anyVal, "proba": numMap, "model_version": integer, "predictions": map[string]any{"type": "array"}}),
-		"LearnRequest":    obj(map[string]any{"id": str, "features": feats, "label": anyVal}, "label"),
-		"LearnReply":      obj(map[string]any{"seq": integer, "model_version": integer}, "seq", "model_version"),
-		"StreamLine":      obj(map[string]any{"features": feats, "label": anyVal}, "features"),
-		"StreamResult":    obj(map[string]any{"line": integer, "prediction": anyVal, "proba": numMap, "seq": integer, "drift": boolean, "error": str, "field": str}, "line"),
-		"InferRequest":    obj(map[string]any{"id": str, "parameters": map[string]any{"type": "object"}, "inputs": map[string]any{"type": "array", "items": tensor}, "outputs": map[string]any{"type": "array"}}, "inputs"),
-		"InferResponse":   obj(map[string]any{"model_name": str, "model_version": str, "id": str, "outputs": map[string]any{"type": "array", "items": tensor}}, "model_name", "outputs"),
-		"Config":          obj(map[string]any{"apiVersion": str, "kind": str, "metadata": map[string]any{"type": "object"}, "spec": map[string]any{"type": "object"}}, "apiVersion", "kind", "metadata", "spec"),
-		"Patch":           obj(map[string]any{"params": map[string]any{"type": "object"}}, "params"),
-		"Model":           oaModel,
-		"Metrics":         oaMetrics,
+		"Object":         map[string]any{"type": "object"},
+		"Error":          obj(map[string]any{"error": str, "field": str, "line": integer}, "error"),
+		"PredictRequest": obj(map[string]any{"id": str, "features": feats, "instances": map[string]any{"type": "array", "items": feats}}),
+		"Prediction":     obj(map[string]any{"id": str, "prediction": anyVal, "proba": numMap, "model_version": integer, "predictions": map[string]any{"type": "array"}}),
+		"LearnRequest":   obj(map[string]any{"id": str, "features": feats, "label": anyVal}, "label"),
+		"LearnReply":     obj(map[string]any{"seq": integer, "model_version": integer}, "seq", "model_version"),
+		"StreamLine":     obj(map[string]any{"features": feats, "label": anyVal}, "features"),
+		"StreamResult":   obj(map[string]any{"line": integer, "prediction": anyVal, "proba": numMap, "seq": integer, "drift": boolean, "error": str, "field": str}, "line"),
+		"InferRequest":   obj(map[string]any{"id": str, "parameters": map[string]any{"type": "object"}, "inputs": map[string]any{"type": "array", "items": tensor}, "outputs": map[string]any{"type": "array"}}, "inputs"),
+		"InferResponse":  obj(map[string]any{"model_name": str, "model_version": str, "id": str, "outputs": map[string]any{"type": "array", "items": tensor}}, "model_name", "outputs"),
+		"Config":         obj(map[string]any{"apiVersion": str, "kind": str, "metadata": map[string]any{"type": "object"}, "spec": map[string]any{"type": "object"}}, "apiVersion", "kind", "metadata", "spec"),
+		"Patch":          obj(map[string]any{"params": map[string]any{"type": "object"}}, "params"),
+		"Model":          oaModel,
+		"Metrics":        oaMetrics,
+		"Challenger": obj(map[string]any{"model": str, "started": str, "start_seq": integer, "learns": integer, "metric": str,
+			"challenger": numMap, "champion": numMap, "better": boolean, "config": map[string]any{"type": "object"}}),
 		"Drift":           obj(map[string]any{"detector": str, "watches": str, "warning": boolean, "events": map[string]any{"type": "array", "items": driftEv}}),
 		"Version":         version,
 		"Versions":        map[string]any{"type": "array", "items": version},

@@ -513,3 +513,61 @@ func readSSE(r io.Reader, fn func(name string, data []byte)) error {
 	}
 	return nil
 }
+
+// StartChallenger starts a challenger that learns in shadow (PUT
+// /v1/challenger): from doc, an olops.yaml document in YAML or JSON, or
+// with doc empty a fresh model of the served config. It replaces a
+// running challenger.
+func (c *Client) StartChallenger(ctx context.Context, doc []byte) (*api.Challenger, error) {
+	const path = "/v1/challenger"
+	req, cancel := c.request(ctx)
+	defer cancel()
+	ct := "application/yaml"
+	if t := bytes.TrimSpace(doc); len(t) > 0 && t[0] == '{' {
+		ct = "application/json"
+	}
+	req.SetHeader("Accept", "application/json")
+	if len(doc) > 0 {
+		req.SetHeader("Content-Type", ct).SetBody(doc)
+	}
+	resp, err := req.Put(path)
+	if err := c.check(ctx, http.MethodPut, path, resp, err); err != nil {
+		return nil, err
+	}
+	var out api.Challenger
+	if err := json.Unmarshal(resp.Body(), &out); err != nil {
+		return nil, fmt.Errorf("PUT %s%s: reply is not the expected JSON: %v", c.base, path, err)
+	}
+	return &out, nil
+}
+
+// Challenger returns the running challenger beside the champion (GET
+// /v1/challenger); an error for which NotFound is true when there is none.
+func (c *Client) Challenger(ctx context.Context) (*api.Challenger, error) {
+	var out api.Challenger
+	if err := c.do(ctx, http.MethodGet, "/v1/challenger", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PromoteChallenger makes the challenger the served model, a new version
+// (POST /v1/challenger/promote).
+func (c *Client) PromoteChallenger(ctx context.Context) (*api.Model, error) {
+	var out api.Model
+	if err := c.do(ctx, http.MethodPost, "/v1/challenger/promote", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DropChallenger stops the challenger (DELETE /v1/challenger).
+func (c *Client) DropChallenger(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/v1/challenger", nil, nil)
+}
+
+// NotFound reports whether err is the server's 404 reply.
+func NotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}

@@ -71,6 +71,10 @@ func TestErrorsNameLineAndField(t *testing.T) {
 		{"bad feature type", good + "  features:\n  - name: a\n    type: text\n", `olops.yaml:11: spec.features[0].type: unknown type "text"`},
 		{"bad label", good + "  guard:\n    labels: [cat, dog]\n", `olops.yaml:10: spec.guard.labels[0]: label "cat" is not binary`},
 		{"snapshots", good + "  snapshots:\n    every: -3\n", `olops.yaml:10: spec.snapshots.every: must be at least 1`},
+		{"bad policy", good + "  policy:\n    onDrift: retrain\n", `olops.yaml:10: spec.policy.onDrift: unknown policy "retrain"`},
+		{"challenger bounds", good + "  policy:\n    onDrift: challenger\n    challenger:\n      minEvents: 500\n      maxEvents: 100\n",
+			`olops.yaml:13: spec.policy.challenger.maxEvents: 100 is less than minEvents (500)`},
+		{"challenger margin", good + "  policy:\n    challenger:\n      margin: -0.1\n", `olops.yaml:11: spec.policy.challenger.margin: must be 0 or more`},
 		{"syntax", good + "  : [\n", `olops.yaml:`},
 		{"empty", "", `olops.yaml:1: the file is empty`},
 	}
@@ -142,5 +146,21 @@ func TestDefaultIsValid(t *testing.T) {
 	}
 	if err := Default("nope", "y", learn.Binary).Validate(); err == nil {
 		t.Fatal("unknown model passed")
+	}
+}
+
+func TestChallengerBounds(t *testing.T) {
+	for _, tc := range []struct {
+		p              ChallengerPolicy
+		window, lo, hi int
+	}{
+		{ChallengerPolicy{}, 1000, 1000, 10000},
+		{ChallengerPolicy{MinEvents: 200}, 1000, 200, 2000},
+		{ChallengerPolicy{MinEvents: 200, MaxEvents: 300}, 1000, 200, 300},
+		{ChallengerPolicy{}, 0, 1, 10},
+	} {
+		if lo, hi := tc.p.Bounds(tc.window); lo != tc.lo || hi != tc.hi {
+			t.Errorf("%+v window %d: %d..%d, want %d..%d", tc.p, tc.window, lo, hi, tc.lo, tc.hi)
+		}
 	}
 }

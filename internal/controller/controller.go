@@ -12,6 +12,7 @@ import (
 
 	mclient "github.com/moby/moby/client"
 	"github.com/olops/olops/internal/client"
+	"github.com/olops/olops/internal/config"
 	"github.com/olops/olops/internal/runtime/docker"
 )
 
@@ -111,7 +112,9 @@ type Report struct {
 	Actions []Result  `json:"actions"`
 	Invalid []Invalid `json:"invalid,omitempty"`
 	Drifts  []Applied `json:"drifts,omitempty"`
-	Errors  int       `json:"errors"`
+	// Challengers: what the challenger policy did with running challengers.
+	Challengers []Judged `json:"challengers,omitempty"`
+	Errors      int      `json:"errors"`
 }
 
 // passTimeout bounds one pass, so a hung Engine call cannot stop the
@@ -523,6 +526,29 @@ func (c *Controller) policies(ctx context.Context, desired []Desired, rep *Repor
 			}
 		}
 		rep.Drifts = append(rep.Drifts, applied...)
+		if d.Policy != config.OnDriftChallenger {
+			continue
+		}
+		j, err := JudgeChallenger(ctx, m, d.Name, d.Parsed.Spec.Policy.Challenger, d.Parsed.Spec.Window)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: challenger: %w", d.Name, err))
+			continue
+		}
+		if j == nil {
+			continue
+		}
+		attrs := []any{"model", d.Name, "action", j.Action, "learns", j.Challenger.Learns, "metric", j.Challenger.Metric,
+			"challenger", j.Challenger.Challenger[j.Challenger.Metric], "champion", j.Challenger.Champion[j.Challenger.Metric], "reason", j.Reason}
+		switch {
+		case j.Error != "":
+			rep.Errors++
+			c.log.Error("challenger policy failed", append(attrs, "error", j.Error)...)
+		case j.Action == "wait":
+			c.log.Debug("challenger", attrs...)
+		default:
+			c.log.Info("challenger", attrs...)
+		}
+		rep.Challengers = append(rep.Challengers, *j)
 	}
 	return errors.Join(errs...)
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/olops/olops/internal/api"
+	"github.com/olops/olops/internal/client"
 	"github.com/olops/olops/internal/config"
+	"github.com/olops/olops/internal/learn/metrics"
 )
 
 // Decision is what a drift policy does about one drift event.
@@ -23,6 +25,8 @@ func Decide(policy string, ev api.DriftEvent, versions []api.Version) Decision {
 	switch policy {
 	case config.OnDriftReset:
 		return Decision{Action: config.OnDriftReset, Reason: what + ": policy reset starts a fresh model from the same config"}
+	case config.OnDriftChallenger:
+		return Decision{Action: config.OnDriftChallenger, Reason: what + ": policy challenger starts a fresh model in shadow, promoted when it scores better"}
 	case config.OnDriftRollback:
 		best := -1
 		for i, v := range versions {
@@ -59,6 +63,10 @@ type ModelAPI interface {
 	Versions(ctx context.Context) ([]api.Version, error)
 	Rollback(ctx context.Context, n int) (*api.Model, error)
 	PutModel(ctx context.Context, doc []byte) (*api.Model, error)
+	StartChallenger(ctx context.Context, doc []byte) (*api.Challenger, error)
+	Challenger(ctx context.Context) (*api.Challenger, error)
+	PromoteChallenger(ctx context.Context) (*api.Model, error)
+	DropChallenger(ctx context.Context) error
 }
 
 // Applied is a decision carried out (or not: Error).
@@ -94,11 +102,19 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, doc []by
 		dec := Decide(policy, ev, versions)
 		if acted && dec.Action != "alert" {
 			dec = Decide("alert", ev, nil)
-			done := "reset"
-			if policy == config.OnDriftRollback {
-				done = "rolled back"
-			}
+			done := map[string]string{config.OnDriftReset: "reset", config.OnDriftRollback: "rolled back",
+				config.OnDriftChallenger: "challenged"}[policy]
 			dec.Reason += " only: the model was already " + done + " for an earlier drift in this pass"
+		}
+		if dec.Action == config.OnDriftChallenger {
+			// One challenger at a time: a running one keeps its lead
+			// rather than start over at every drift.
+			if _, err := m.Challenger(ctx); err == nil {
+				dec = Decide("alert", ev, nil)
+				dec.Reason += " only: a challenger is already learning in shadow"
+			} else if !client.NotFound(err) {
+				return out, seen, err
+			}
 		}
 		a := Applied{Model: model, Drift: ev, Decision: dec}
 		switch dec.Action {
@@ -107,6 +123,9 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, doc []by
 			acted = true
 		case "reset":
 			_, err = m.PutModel(ctx, doc)
+			acted = true
+		case config.OnDriftChallenger:
+			_, err = m.StartChallenger(ctx, nil)
 			acted = true
 		}
 		if err != nil {
@@ -117,4 +136,67 @@ func ApplyPolicy(ctx context.Context, m ModelAPI, model, policy string, doc []by
 		seen = max(seen, ev.Index)
 	}
 	return out, seen, nil
+}
+
+// Judged is what the challenger policy did with a running challenger.
+type Judged struct {
+	Model      string         `json:"model"`
+	Action     string         `json:"action"` // wait, promote or drop
+	Reason     string         `json:"reason"`
+	Challenger api.Challenger `json:"challenger"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// Judge decides about a challenger: promote it once it has learned
+// minEvents and beats the champion by the margin, drop it when it has not
+// after maxEvents, otherwise wait.
+func Judge(c api.Challenger, p config.ChallengerPolicy, window int) Judged {
+	minEvents, maxEvents := p.Bounds(window)
+	j := Judged{Action: "wait", Challenger: c}
+	mine, okMine := c.Challenger[c.Metric]
+	theirs, okTheirs := c.Champion[c.Metric]
+	score := fmt.Sprintf("%s %.4g against the champion's %.4g over %d events", c.Metric, mine, theirs, c.Learns)
+	switch {
+	case c.Learns < uint64(minEvents) || !okMine || !okTheirs:
+		j.Reason = fmt.Sprintf("%d of %d events learned before judging", c.Learns, minEvents)
+	case beats(c.Metric, mine, theirs, p.Margin):
+		j.Action, j.Reason = "promote", "the challenger scores "+score
+	case c.Learns >= uint64(maxEvents):
+		j.Action, j.Reason = "drop", fmt.Sprintf("still not better after %d events: %s", maxEvents, score)
+	default:
+		j.Reason = "not better yet: " + score
+	}
+	return j
+}
+
+// beats reports whether a is better than b by margin for the metric.
+func beats(metric string, a, b, margin float64) bool {
+	if metrics.LowerIsBetter(metric) {
+		return a < b-margin
+	}
+	return a > b+margin
+}
+
+// JudgeChallenger looks at the model's challenger, if any, and promotes or
+// drops it as Judge says. It returns nil when there is no challenger.
+func JudgeChallenger(ctx context.Context, m ModelAPI, model string, p config.ChallengerPolicy, window int) (*Judged, error) {
+	c, err := m.Challenger(ctx)
+	if client.NotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	j := Judge(*c, p, window)
+	j.Model = model
+	switch j.Action {
+	case "promote":
+		_, err = m.PromoteChallenger(ctx)
+	case "drop":
+		err = m.DropChallenger(ctx)
+	}
+	if err != nil {
+		j.Error = err.Error()
+	}
+	return &j, nil
 }

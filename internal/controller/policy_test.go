@@ -3,10 +3,12 @@ package controller
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/olops/olops/internal/api"
+	"github.com/olops/olops/internal/client"
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -80,6 +82,19 @@ func (f *fakeModel) Rollback(_ context.Context, n int) (*api.Model, error) {
 	f.rollbacks = append(f.rollbacks, n)
 	return &api.Model{Version: n}, nil
 }
+
+// The policies these unit tests cover never start a challenger; the
+// challenger policy is tested against a real server.
+func (f *fakeModel) Challenger(context.Context) (*api.Challenger, error) {
+	return nil, &client.Error{Status: http.StatusNotFound}
+}
+func (f *fakeModel) StartChallenger(context.Context, []byte) (*api.Challenger, error) {
+	return nil, errors.New("not expected")
+}
+func (f *fakeModel) PromoteChallenger(context.Context) (*api.Model, error) {
+	return nil, errors.New("not expected")
+}
+func (f *fakeModel) DropChallenger(context.Context) error { return errors.New("not expected") }
 func (f *fakeModel) PutModel(_ context.Context, doc []byte) (*api.Model, error) {
 	if f.failPut {
 		return nil, errors.New("refused")

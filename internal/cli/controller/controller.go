@@ -171,6 +171,13 @@ func reportTable(w io.Writer, rep *ctl.Report) error {
 		}
 		rows = append(rows, []string{d.Model, "drift:" + d.Action, "", oneLine(note)})
 	}
+	for _, j := range rep.Challengers {
+		note := j.Reason
+		if j.Error != "" {
+			note = "FAILED: " + j.Error
+		}
+		rows = append(rows, []string{j.Model, "challenger:" + j.Action, "", oneLine(note)})
+	}
 	return ui.Table(w, []string{"MODEL", "ACTION", "FILE", "DETAIL"}, rows)
 }
 

@@ -2,6 +2,7 @@
 package root
 
 import (
+	"github.com/olops/olops/internal/cli/challenger"
 	"github.com/olops/olops/internal/cli/cmdutil"
 	"github.com/olops/olops/internal/cli/completion"
 	"github.com/olops/olops/internal/cli/controller"
@@ -38,6 +39,7 @@ management API, keep learned state durable, and run it all in containers.`,
 
 	// One line per command; keep them sorted.
 	cmd.AddCommand(
+		challenger.NewCmd(f),
 		completion.NewCmd(f),
 		controller.NewCmd(f),
 		deploy.NewCmdDeploy(f), deploy.NewCmdLogs(f), deploy.NewCmdPrune(f), deploy.NewCmdPs(f), deploy.NewCmdStop(f), deploy.NewCmdUndeploy(f),
