@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -176,7 +177,7 @@ func (h *harness) learns(model string) uint64 {
 
 func TestControllerEndToEnd(t *testing.T) {
 	h := newHarness(t)
-	a, b, hand := h.model("a"), h.model("b"), h.model("hand")
+	a, b, c, hand := h.model("a"), h.model("b"), h.model("c"), h.model("hand")
 	ctx := context.Background()
 
 	// A model deployed by hand, with no file: the controller must never
@@ -189,8 +190,9 @@ func TestControllerEndToEnd(t *testing.T) {
 	// 1. Two files: two containers.
 	h.write(a, "")
 	h.write(b, "")
+	h.write(c, "  policy:\n    onDrift: challenger\n    challenger:\n      minEvents: 300\n")
 	rep := h.pass()
-	if k := h.kinds(rep); k[a] != Create || k[b] != Create || k[hand] != "" {
+	if k := h.kinds(rep); k[a] != Create || k[b] != Create || k[c] != Create || k[hand] != "" {
 		t.Fatalf("first pass: %v, want %s and %s created and %s not mentioned", k, a, b, hand)
 	}
 	for _, m := range []string{a, b} {
@@ -210,6 +212,42 @@ func TestControllerEndToEnd(t *testing.T) {
 	}
 	if k := h.kinds(h.pass()); k[a] != Unchanged || k[b] != Unchanged {
 		t.Fatalf("second pass with nothing changed: %v", k)
+	}
+
+	// The challenger policy: a drift starts a challenger in shadow, a
+	// later pass promotes it once it has learned 300 events and scores
+	// better than the champion on them.
+	cpub, cmgmt := h.clients(c)
+	lines := bytes.SplitAfter(driftStream(1500), []byte("\n"))
+	send := func(from, to int) {
+		t.Helper()
+		if err := cpub.Stream(ctx, bytes.NewReader(bytes.Join(lines[from:to], nil)), func(api.StreamResult) error { return nil }); err != nil {
+			t.Fatalf("stream to %s: %v", c, err)
+		}
+	}
+	send(0, 1700)
+	rep = h.pass()
+	var started bool
+	for _, d := range rep.Drifts {
+		started = started || d.Model == c && d.Action == "challenger" && d.Error == ""
+	}
+	if !started {
+		t.Fatalf("after a drift on %s: drifts %+v, want a challenger started", c, rep.Drifts)
+	}
+	if _, err := cmgmt.Challenger(ctx); err != nil {
+		t.Fatalf("no challenger on %s: %v", c, err)
+	}
+	before, err := cmgmt.Model(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(1700, 2000)
+	rep = h.pass()
+	if len(rep.Challengers) != 1 || rep.Challengers[0].Model != c || rep.Challengers[0].Action != "promote" || rep.Challengers[0].Error != "" {
+		t.Fatalf("after 300 events in shadow: %+v, want %s's challenger promoted", rep.Challengers, c)
+	}
+	if after, err := cmgmt.Model(ctx); err != nil || after.Version <= before.Version {
+		t.Fatalf("%s after promotion: %+v (%v), was version %d", c, after, err, before.Version)
 	}
 
 	// Teach a something, so there is state to carry over.
