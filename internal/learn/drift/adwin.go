@@ -96,12 +96,17 @@ func (r *adwinRow) push(total, v float64) {
 	r.N++
 }
 
-// shift drops the k oldest buckets of the row.
+// shift drops the k oldest buckets of the row; the slots past N stay 0.
+// It runs on every other update: moving the few live buckets by hand
+// beats two calls to copy.
 func (r *adwinRow) shift(k int) {
-	copy(r.Total, r.Total[k:])
-	copy(r.Var, r.Var[k:])
-	for i := len(r.Total) - k; i < len(r.Total); i++ {
-		r.Total[i], r.Var[i] = 0, 0
+	n := r.N
+	t, v := r.Total[:n], r.Var[:n]
+	for i := k; i < n; i++ {
+		t[i-k], v[i-k] = t[i], v[i]
+	}
+	for i := max(n-k, 0); i < n; i++ {
+		t[i], v[i] = 0, 0
 	}
 	r.N -= k
 }
@@ -170,6 +175,10 @@ func (a *ADWIN) detect() bool {
 		n0, n1 := 0.0, a.width
 		u0, u1 := 0.0, a.total
 		done := false
+		// The cut test's terms that depend only on the window, computed once
+		// per pass (the window changes only where the pass ends).
+		dp := math.Log(2 * math.Log(a.width) / a.Delta)
+		vw := a.variance / a.width
 		// From the oldest row to the newest; as in River, the newest bucket
 		// of each row is never a cut point.
 		for idx := len(a.rows) - 1; idx >= 0 && !done; idx-- {
@@ -180,7 +189,7 @@ func (a *ADWIN) detect() bool {
 				n1 -= size
 				u0 += r.Total[k]
 				u1 -= r.Total[k]
-				if n1 >= minLen && n0 >= minLen && a.cut(n0, n1, u0/n0-u1/n1) {
+				if n1 >= minLen && n0 >= minLen && a.cut(n0, n1, u0/n0-u1/n1, dp, vw) {
 					reduce, change = true, true
 					if a.width > 0 {
 						a.deleteOldest()
@@ -194,11 +203,12 @@ func (a *ADWIN) detect() bool {
 	return change
 }
 
-func (a *ADWIN) cut(n0, n1, deltaMean float64) bool {
-	dp := math.Log(2 * math.Log(a.width) / a.Delta)
+// cut is the Hoeffding test between the two sub-windows; dp is
+// ln(2 ln(width) / delta) and vw the window's variance over its width.
+func (a *ADWIN) cut(n0, n1, deltaMean, dp, vw float64) bool {
 	minLen := float64(a.MinWindowLength)
 	m := 1/(n0-minLen+1) + 1/(n1-minLen+1)
-	eps := math.Sqrt(2*m*(a.variance/a.width)*dp) + 2.0/3.0*dp*m
+	eps := math.Sqrt(2*m*vw*dp) + 2.0/3.0*dp*m
 	return math.Abs(deltaMean) > eps
 }
 

@@ -182,7 +182,11 @@ func (f *ARFClassifier) Learn(x *learn.Row, y int) {
 		if m.background != nil {
 			m.background.LearnWeighted(x, y, w)
 		}
-		m.tree.LearnWeighted(x, y, w)
+		if cached {
+			m.tree.LearnPredicted(x, y, w)
+		} else {
+			m.tree.LearnWeighted(x, y, w)
+		}
 		errv := 0.0
 		if pred != y {
 			errv = 1

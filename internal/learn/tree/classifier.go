@@ -31,6 +31,10 @@ type clfLeaf struct {
 	// Sub is the random feature subset of an ARF member's leaf (nil until
 	// drawn; unused when MaxFeatures is 0).
 	Sub []int32
+
+	// numPool is room for the numeric splitters' first two classes, taken
+	// as they are made (not saved).
+	numPool []numClass
 }
 
 func newClfLeaf(stats dist, depth int) *clfLeaf {
@@ -39,11 +43,23 @@ func newClfLeaf(stats dist, depth int) *clfLeaf {
 	return l
 }
 
+// newLeafNode is a node holding a new leaf, both in one allocation (a
+// forest's trees make many).
+func newLeafNode(stats dist, depth int) *node[clfLeaf] {
+	nl := &struct {
+		n node[clfLeaf]
+		l clfLeaf
+	}{l: clfLeaf{Stats: stats, Depth: depth, Active: true}}
+	nl.l.LastSplit = nl.l.Stats.sum()
+	nl.n.Leaf = &nl.l
+	return &nl.n
+}
+
 func (l *clfLeaf) deactivate() {
 	l.Active = false
 	// River keeps a random leaf's feature subset (feature_indices) when
 	// it deactivates, and reuses it if the leaf is re-activated.
-	l.Feats, l.Spl, l.Slot = nil, nil, nil
+	l.Feats, l.Spl, l.Slot, l.numPool = nil, nil, nil, nil
 }
 
 // subtreeWeight is River's total_weight: a leaf's weight, a branch's
@@ -82,6 +98,17 @@ type Classifier struct {
 	ver           uint64 // last leaf version handed out
 	sugg          []suggestion
 	leafBuf       []*node[clfLeaf]
+	featBuf       []int32 // scratch: the features present in a row
+	last          lastWalk
+}
+
+// lastWalk is where PredictProba's walk ended, for LearnPredicted: valid
+// while the tree's version is still ver (any learning changes it).
+type lastWalk struct {
+	n, parent *node[clfLeaf]
+	pb        int
+	ver       uint64
+	ok        bool
 }
 
 // NewClassifier builds a HoeffdingTreeClassifier from River-named params
@@ -153,7 +180,15 @@ func (c *Classifier) PredictProba(x *learn.Row, dst []float64) []float64 {
 	if c.root == nil {
 		return dst[:0]
 	}
-	n, _, _ := walk(c.root, x, true, clfWeight)
+	n, parent, pb := walk(c.root, x, false, clfWeight)
+	if n.Leaf != nil {
+		c.last = lastWalk{n: n, parent: parent, pb: pb, ver: c.ver, ok: true}
+	} else {
+		// x cannot be routed at n: predict from the most common path,
+		// which learning does not take.
+		c.last = lastWalk{}
+		n, _, _ = walk(n, x, true, clfWeight)
+	}
 	k := max(c.nClasses, c.o.MinClasses)
 	dst = slices.Grow(dst[:0], k)[:k]
 	clear(dst)
@@ -172,7 +207,7 @@ func (c *Classifier) leafPredict(l *clfLeaf, x *learn.Row, dst []float64) bool {
 		useNB = l.Active && l.NBCorrect >= l.MCCorrect
 	}
 	if useNB {
-		if !c.naiveBayes(l, x) {
+		if !c.naiveBayes(l, x, true) {
 			return false
 		}
 		for i, cl := range l.Stats.Cls {
@@ -233,14 +268,18 @@ func (c *Classifier) touch(l *clfLeaf) {
 }
 
 // naiveBayes fills c.votes (in the leaf's class order) with River's
-// do_naive_bayes_prediction; false when it returns {}.
-func (c *Classifier) naiveBayes(l *clfLeaf, x *learn.Row) bool {
+// do_naive_bayes_prediction; false when it returns {}. remember keeps the
+// answer for the next call (pointless when the leaf learns right after).
+func (c *Classifier) naiveBayes(l *clfLeaf, x *learn.Row, remember bool) bool {
 	m := &c.memo
 	if m.same(l, x) {
 		c.votes = append(c.votes[:0], m.votes...)
 		return m.ok
 	}
 	ok := c.computeNB(l, x)
+	if !remember {
+		return ok
+	}
 	m.leaf, m.ver, m.ok = l, l.ver, ok
 	m.x = append(m.x[:0], x.X...)
 	m.c = append(m.c[:0], x.C...)
@@ -249,6 +288,16 @@ func (c *Classifier) naiveBayes(l *clfLeaf, x *learn.Row) bool {
 }
 
 func (c *Classifier) computeNB(l *clfLeaf, x *learn.Row) bool {
+	if !c.logVotes(l, x) {
+		return false
+	}
+	c.normalizeVotes()
+	return true
+}
+
+// logVotes fills c.votes with each class's naive Bayes log-likelihood;
+// false when River's prediction is {}.
+func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 	tot := l.Stats.sum()
 	if len(l.Stats.Cls) == 0 || tot == 0 {
 		return false
@@ -279,6 +328,12 @@ func (c *Classifier) computeNB(l *clfLeaf, x *learn.Row) bool {
 		}
 		c.votes[i] = v
 	}
+	return true
+}
+
+// normalizeVotes turns the log-likelihoods in c.votes into probabilities
+// (River's log-sum-exp).
+func (c *Classifier) normalizeVotes() {
 	m := math.Inf(-1)
 	for _, v := range c.votes {
 		if v > m {
@@ -293,7 +348,6 @@ func (c *Classifier) computeNB(l *clfLeaf, x *learn.Row) bool {
 	for i, v := range c.votes {
 		c.votes[i] = math.Exp(v - lse)
 	}
-	return true
 }
 
 // Learn learns one sample of class y with weight 1.
@@ -306,9 +360,32 @@ func (c *Classifier) LearnWeighted(x *learn.Row, y int, w float64) {
 		c.nClasses = y + 1
 	}
 	if c.root == nil {
-		c.root = &node[clfLeaf]{Leaf: newClfLeaf(dist{}, 0)}
+		c.root = newLeafNode(dist{}, 0)
 	}
 	n, parent, pb := walk(c.root, x, false, clfWeight)
+	c.learnAt(n, parent, pb, x, y, w)
+}
+
+// LearnPredicted is LearnWeighted for a row holding the same values as
+// the one PredictProba saw last: it starts from the leaf that walk found
+// when the tree has not changed since (an ARF member predicts a row, then
+// learns it).
+func (c *Classifier) LearnPredicted(x *learn.Row, y int, w float64) {
+	last := c.last
+	c.last = lastWalk{}
+	if !last.ok || last.ver != c.ver || c.root == nil {
+		c.LearnWeighted(x, y, w)
+		return
+	}
+	if y >= c.nClasses {
+		c.nClasses = y + 1
+	}
+	c.learnAt(last.n, last.parent, last.pb, x, y, w)
+}
+
+// learnAt learns x at n, where walk from the root stopped (parent and pb
+// as walk returns them).
+func (c *Classifier) learnAt(n, parent *node[clfLeaf], pb int, x *learn.Row, y int, w float64) {
 	if n.Leaf != nil {
 		l := n.Leaf
 		c.leafLearn(l, x, y, w)
@@ -328,7 +405,7 @@ func (c *Classifier) LearnWeighted(x *learn.Row, y int, w float64) {
 	// gets its own leaf; a missing feature follows the most common path.
 	for n.Leaf == nil {
 		if n.Kind == nominalMultiway && present(x, n.Feature) {
-			leaf := &node[clfLeaf]{Leaf: newClfLeaf(dist{}, n.Depth+1)}
+			leaf := newLeafNode(dist{}, n.Depth+1)
 			n.Cats = append(n.Cats, catOf(x, n.Feature))
 			n.Children = append(n.Children, leaf)
 			n = leaf
@@ -349,7 +426,7 @@ func (c *Classifier) leafLearn(l *clfLeaf, x *learn.Row, y int, w float64) {
 		if len(l.Stats.Cls) == 0 || l.Stats.argmaxNorm() == y {
 			l.MCCorrect += w
 		}
-		if c.naiveBayes(l, x) && l.Stats.Cls[argmaxFirst(c.votes)] == int32(y) {
+		if i, ok := c.nbVote(l, x); ok && l.Stats.Cls[i] == int32(y) {
 			l.NBCorrect += w
 		}
 	}
@@ -358,6 +435,45 @@ func (c *Classifier) leafLearn(l *clfLeaf, x *learn.Row, y int, w float64) {
 		c.updateSplitters(l, x, y, w)
 	}
 	c.touch(l)
+}
+
+// nbVote is argmaxFirst of naiveBayes's votes (an index in the leaf's
+// class order); false when naive Bayes returns {}. Learning needs only
+// the winner: when one log-likelihood clearly beats the others, its
+// probability is the first largest, and the softmax is skipped.
+func (c *Classifier) nbVote(l *clfLeaf, x *learn.Row) (int, bool) {
+	if c.memo.same(l, x) {
+		return argmaxFirst(c.memo.votes), c.memo.ok
+	}
+	if !c.logVotes(l, x) {
+		return 0, false
+	}
+	if i, ok := clearWinner(c.votes); ok {
+		return i, true
+	}
+	c.normalizeVotes()
+	return argmaxFirst(c.votes), true
+}
+
+// clearWinner is the index of the largest of v when it exceeds every other
+// by far more than the rounding of v[i]-lse and exp can close (so it also
+// has the strictly largest probability); false when any two are too close
+// to tell, or v holds a NaN.
+func clearWinner(v []float64) (int, bool) {
+	best, scale := 0, 2.0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+		scale = max(scale, 2+math.Abs(x))
+	}
+	margin := 1e-9 * scale
+	for i, x := range v {
+		if i != best && !(v[best]-x > margin) {
+			return 0, false
+		}
+	}
+	return best, len(v) > 0
 }
 
 func argmaxFirst(v []float64) int {
@@ -373,7 +489,7 @@ func argmaxFirst(v []float64) int {
 func (c *Classifier) updateSplitters(l *clfLeaf, x *learn.Row, y int, w float64) {
 	if c.o.MaxFeatures > 0 {
 		if l.Sub == nil {
-			l.Sub = c.o.subset(x)
+			l.Sub = c.o.subset(x, &c.featBuf)
 		}
 		for _, f := range l.Sub {
 			if present(x, int(f)) {
@@ -390,6 +506,9 @@ func (c *Classifier) updateSplitters(l *clfLeaf, x *learn.Row, y int, w float64)
 }
 
 func (c *Classifier) updateSplitter(l *clfLeaf, x *learn.Row, f, y int, w float64) {
+	if l.Spl == nil && l.Slot == nil {
+		c.initSplitters(l, x, f)
+	}
 	if len(l.Slot) <= f {
 		// Size the index for the whole row at once.
 		n := max(f+1, len(x.X))
@@ -403,18 +522,14 @@ func (c *Classifier) updateSplitter(l *clfLeaf, x *learn.Row, f, y int, w float6
 	i := l.Slot[f]
 	isNum := !math.IsNaN(x.X[f])
 	if i < 0 {
-		if l.Spl == nil {
-			k := len(x.X)
-			if c.o.MaxFeatures > 0 && len(l.Sub) > 0 {
-				k = len(l.Sub)
-			}
-			l.Spl = make([]splitter, 0, k)
-			l.Feats = make([]int32, 0, k)
-		}
 		i = int32(len(l.Spl))
 		l.Slot[f] = i
 		l.Feats = append(l.Feats, int32(f))
-		l.Spl = append(l.Spl, splitter{Nominal: !isNum})
+		sp := splitter{Nominal: !isNum}
+		if isNum && len(l.numPool) >= 2 {
+			sp.Num, l.numPool = l.numPool[:0:2], l.numPool[2:]
+		}
+		l.Spl = append(l.Spl, sp)
 	}
 	s := &l.Spl[i]
 	if s.Nominal {
@@ -422,6 +537,25 @@ func (c *Classifier) updateSplitter(l *clfLeaf, x *learn.Row, f, y int, w float6
 	} else if isNum {
 		s.updateNum(x.X[f], y, w)
 	}
+}
+
+// initSplitters sizes a leaf's splitter index for the first feature f it
+// watches in row x: the index and the feature list share one allocation,
+// and the numeric splitters' first two classes one more (a forest makes
+// new leaves all the time).
+func (c *Classifier) initSplitters(l *clfLeaf, x *learn.Row, f int) {
+	k := len(x.X)
+	if c.o.MaxFeatures > 0 && len(l.Sub) > 0 {
+		k = len(l.Sub)
+	}
+	n := max(f+1, len(x.X))
+	buf := make([]int32, n+k)
+	l.Slot, l.Feats = buf[:n:n], buf[n:n:n+k]
+	for j := range l.Slot {
+		l.Slot[j] = -1
+	}
+	l.Spl = make([]splitter, 0, k)
+	l.numPool = make([]numClass, 2*k)
 }
 
 // attemptSplit is River's _attempt_to_split.
@@ -444,7 +578,7 @@ func (c *Classifier) attemptSplit(n, parent *node[clfLeaf], pb int) {
 	}
 	br := newBranch[clfLeaf](best, l)
 	for _, st := range best.kids() {
-		br.Children = append(br.Children, &node[clfLeaf]{Leaf: newClfLeaf(st, l.Depth+1)})
+		br.Children = append(br.Children, newLeafNode(st, l.Depth+1))
 	}
 	if parent == nil {
 		c.root = br
@@ -490,8 +624,15 @@ func (c *Classifier) decide(l *clfLeaf) (suggestion, bool) {
 // newBranch makes the branch a split suggestion describes, without its
 // children.
 func newBranch[L any](best suggestion, l *clfLeaf) *node[L] {
-	br := &node[L]{Feature: best.feature, Threshold: best.threshold, Cat: best.cat,
-		Cats: best.cats, Depth: l.Depth, Stats: l.Stats.clone()}
+	// The node and room for two children in one allocation: fewer
+	// allocations, and walks find the children next to their branch.
+	nb := &struct {
+		ch [2]*node[L]
+		n  node[L]
+	}{}
+	br := &nb.n
+	*br = node[L]{Feature: best.feature, Threshold: best.threshold, Cat: best.cat,
+		Cats: best.cats, Depth: l.Depth, Stats: l.Stats.clone(), Children: nb.ch[:0]}
 	switch {
 	case best.numeric:
 		br.Kind = numericBinary

@@ -86,7 +86,8 @@ type Options struct {
 	Rand *rand.Rand `json:"-"`
 	// Sample, when set, draws a leaf's feature subset instead of Rand: the
 	// forest replays River's rng.sample(sorted(x.keys()), k) with it (see
-	// forest_sample.go). Not saved by MarshalBinary either.
+	// forest_sample.go). It must not keep present, a scratch buffer. Not
+	// saved by MarshalBinary either.
 	Sample func(present []int32, k int) []int32 `json:"-"`
 }
 

@@ -319,6 +319,7 @@ type Regressor struct {
 	root     *node[regLeaf]
 
 	leafBuf []*node[regLeaf]
+	featBuf []int32 // scratch: the features present in a row
 	sugg    []regSuggestion
 }
 
@@ -452,7 +453,7 @@ func (r *Regressor) leafLearn(l *regLeaf, x *learn.Row, y, w float64) {
 func (r *Regressor) updateSplitters(l *regLeaf, x *learn.Row, y, w float64) {
 	if r.o.MaxFeatures > 0 {
 		if l.Sub == nil {
-			l.Sub = r.o.subset(x)
+			l.Sub = r.o.subset(x, &r.featBuf)
 		}
 		for _, f := range l.Sub {
 			if present(x, int(f)) {

@@ -64,6 +64,7 @@ func (c *Classifier) UnmarshalBinary(b []byte) error {
 	c.o, c.root, c.nClasses = o, s.Root, s.NClasses
 	c.init()
 	c.memo = nbMemo{}
+	c.last = lastWalk{}
 	c.maybeInactive = true // the saved tree may hold inactive leaves
 	return nil
 }
