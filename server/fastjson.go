@@ -49,6 +49,11 @@ type fastBuf struct {
 	prev []string // strings of the last line, by position
 	cur  []string
 	slab []kv
+	// The last sorted sample's names in input order, and where each of
+	// its sorted features came from in it.
+	inNames []string
+	perm    []int
+	tmp     sample
 }
 
 // intern returns b as a string, the last line's string at the same
@@ -81,6 +86,10 @@ func (f *fastBuf) take(n int) sample {
 }
 
 func (p *fastParser) ws() {
+	// Most requests have no white space between tokens.
+	if p.i < len(p.b) && p.b[p.i] > ' ' {
+		return
+	}
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -102,56 +111,99 @@ func (p *fastParser) next(c byte) bool {
 
 // str reads a plain string: no escapes, control or non-ASCII bytes.
 func (p *fastParser) str() (string, bool) {
+	b, ok := p.raw()
+	if !ok {
+		return "", false
+	}
+	if p.buf != nil {
+		return p.buf.intern(b), true
+	}
+	return string(b), true
+}
+
+// raw reads a plain string's bytes (an object key, only compared).
+func (p *fastParser) raw() ([]byte, bool) {
 	p.ws()
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return "", false
+		return nil, false
 	}
 	start := p.i + 1
 	for j := start; j < len(p.b); j++ {
 		c := p.b[j]
 		if c == '"' {
 			p.i = j + 1
-			if p.buf != nil {
-				return p.buf.intern(p.b[start:j]), true
-			}
-			return string(p.b[start:j]), true
+			return p.b[start:j], true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // number reads a JSON number (the grammar is checked here because
 // strconv.ParseFloat accepts more).
 func (p *fastParser) number() (float64, bool) {
-	b, i := p.b, p.i
-	start := i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
+	n, ok := scanNumber(p.b, p.i)
+	if !ok {
 		return 0, false
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+	f, ok := n.exact()
+	if !ok {
+		var err error
+		if f, err = strconv.ParseFloat(string(p.b[p.i:n.end]), 64); err != nil {
 			return 0, false
 		}
 	}
+	p.i = n.end
+	return f, true
+}
+
+// numScan is a JSON number's digits, gathered while its grammar is
+// checked, so that most numbers need no second pass (see exact).
+type numScan struct {
+	mant        uint64 // the first 19 digits, as an integer
+	digits      int
+	frac        int // digits after the point
+	neg, hasExp bool
+	end         int
+}
+
+// scanNumber checks the JSON number at b[i:].
+func scanNumber(b []byte, i int) (numScan, bool) {
+	var n numScan
+	n.neg = i < len(b) && b[i] == '-'
+	if n.neg {
+		i++
+	}
+	digits := func() int {
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if n.digits < 19 {
+				n.mant = n.mant*10 + uint64(b[i]-'0')
+			}
+			n.digits++
+			i++
+		}
+		return i - d
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		n.digits++
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		digits()
+	default:
+		return n, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if n.frac = digits(); n.frac == 0 {
+			return n, false
+		}
+	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		n.hasExp = true
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
@@ -161,61 +213,30 @@ func (p *fastParser) number() (float64, bool) {
 			i++
 		}
 		if i == d {
-			return 0, false
+			return n, false
 		}
 	}
-	f, ok := simpleFloat(b[start:i])
-	if !ok {
-		var err error
-		if f, err = strconv.ParseFloat(string(b[start:i]), 64); err != nil {
-			return 0, false
-		}
-	}
-	p.i = i
-	return f, true
+	n.end = i
+	return n, true
 }
 
 // pow10 are the powers of ten that float64 holds exactly.
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// simpleFloat converts a JSON number without an exponent whose digits,
-// read as an integer, are at most 2^53, exactly as ParseFloat does: the
-// digits and the power of ten are both exact in a float64, so one
-// correctly rounded division gives the correctly rounded result
-// (Clinger's fast path). Other numbers return false.
-func simpleFloat(b []byte) (float64, bool) {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	var mant uint64
-	digits, frac := 0, -1
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits == 19 {
-				return 0, false
-			}
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
-			return 0, false
-		}
-	}
-	// 19 digits cannot overflow the uint64; 22 is the largest exact power.
-	if digits == 0 || digits > 19 || mant > 1<<53 || frac > 22 {
+// exact converts a number without an exponent whose digits, read as an
+// integer, are at most 2^53, exactly as ParseFloat does: the digits and
+// the power of ten are both exact in a float64, so one correctly rounded
+// division gives the correctly rounded result (Clinger's fast path).
+// Other numbers return false.
+func (n numScan) exact() (float64, bool) {
+	if n.hasExp || n.digits == 0 || n.digits > 19 || n.mant > 1<<53 || n.frac > 22 {
 		return 0, false
 	}
-	f := float64(mant)
-	if frac > 0 {
-		f /= pow10[frac]
+	f := float64(n.mant)
+	if n.frac > 0 {
+		f /= pow10[n.frac]
 	}
-	if neg {
+	if n.neg {
 		f = -f
 	}
 	return f, true
@@ -278,11 +299,11 @@ func parseFast(b []byte, allowID, allowLabel bool, buf *fastBuf) (fastReq, bool)
 		if !first && !p.next(',') {
 			return r, false
 		}
-		key, ok := p.str()
+		k, ok := p.raw()
 		if !ok || !p.next(':') {
 			return r, false
 		}
-		switch {
+		switch key := string(k); {
 		case key == "features" && !r.hasFeatures:
 			r.hasFeatures = true
 			if !p.next('{') {
@@ -362,10 +383,24 @@ func (r *fastReq) sampleOf(skip func(string) bool) (sample, bool) {
 		}
 		x = append(x, kv{Name: f.name, V: val})
 	}
-	slices.SortFunc(x, func(a, b kv) int { return strings.Compare(a.Name, b.Name) })
-	for i := 1; i < len(x); i++ {
-		if x[i].Name == x[i-1].Name {
-			return nil, false
+	if r.buf == nil || !r.buf.sortLike(x) {
+		if r.buf != nil {
+			r.buf.inNames = r.buf.inNames[:0]
+			for _, f := range x {
+				r.buf.inNames = append(r.buf.inNames, f.Name)
+			}
+		}
+		slices.SortFunc(x, func(a, b kv) int { return strings.Compare(a.Name, b.Name) })
+		for i := 1; i < len(x); i++ {
+			if x[i].Name == x[i-1].Name {
+				if r.buf != nil {
+					r.buf.inNames = r.buf.inNames[:0]
+				}
+				return nil, false
+			}
+		}
+		if r.buf != nil {
+			r.buf.rememberOrder(x)
 		}
 	}
 	// A duplicate of a skipped or null feature also merges differently.
@@ -379,6 +414,34 @@ func (r *fastReq) sampleOf(skip func(string) bool) (sample, bool) {
 		}
 	}
 	return x, true
+}
+
+// sortLike sorts x as the last sorted sample when its names came in the
+// same order (a stream's lines mostly do), and reports whether it did.
+// Such names have no duplicates: the last sample was checked.
+func (f *fastBuf) sortLike(x sample) bool {
+	if len(x) != len(f.inNames) {
+		return false
+	}
+	for i := range x {
+		if x[i].Name != f.inNames[i] {
+			return false
+		}
+	}
+	f.tmp = append(f.tmp[:0], x...)
+	for i, j := range f.perm {
+		x[i] = f.tmp[j]
+	}
+	return true
+}
+
+// rememberOrder records where each name of sorted x was in the input
+// (f.inNames, without duplicates).
+func (f *fastBuf) rememberOrder(x sample) {
+	f.perm = f.perm[:0]
+	for _, kv := range x {
+		f.perm = append(f.perm, slices.Index(f.inNames, kv.Name))
+	}
 }
 
 // labelOf is the request's label, or the target among the features;

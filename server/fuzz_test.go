@@ -191,6 +191,20 @@ func FuzzFastMatchesSlow(f *testing.F) {
 		if !ok {
 			return
 		}
+		// With a stream's buffer (interned strings, the last line's
+		// order): the same sample, the second time too.
+		var buf fastBuf
+		for range 2 {
+			buf.slab = buf.slab[:0]
+			br, ok := parseFast(b, false, true, &buf)
+			if !ok {
+				t.Fatalf("%q: refused with a buffer", b)
+			}
+			bx, ok := br.sampleOf(skip)
+			if !ok || fmt.Sprint(bx) != fmt.Sprint(x) {
+				t.Fatalf("%q: with a buffer %v (%v), without %v", b, bx, ok, x)
+			}
+		}
 		label, present, lok := r.labelOf("y")
 		sl, e := decodeStreamLine(b)
 		if e != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,8 +56,12 @@ func (s *Server) handler(routes []route, token, api string) http.Handler {
 // fallback answers unknown routes and wrong methods with JSON errors.
 func fallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pat := mux.Handler(r); pat != "" {
-			mux.ServeHTTP(w, r)
+		if h, pat := mux.Handler(r); pat != "" {
+			if strings.Contains(pat, "{") {
+				mux.ServeHTTP(w, r) // sets the path values
+			} else {
+				h.ServeHTTP(w, r) // without matching the route twice
+			}
 			return
 		}
 		var allowed []string
@@ -204,6 +209,30 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, func(
 		return nil, nil, newReqError(http.StatusBadRequest, "", "read the body: %v", err)
 	}
 	return buf.Bytes(), release, nil
+}
+
+// readBodyTo reads a body up to the guard's limit into dst's array (grown
+// as needed) and returns it.
+func (s *Server) readBodyTo(w http.ResponseWriter, r *http.Request, dst []byte) ([]byte, *reqError) {
+	limit := s.cfg.Load().Spec.Guard.MaxBodyBytes
+	if n := r.ContentLength; n >= 0 && n <= limit {
+		// The length is known and allowed: one read, no limiting reader.
+		dst = slices.Grow(dst[:0], int(n))[:n]
+		if _, err := io.ReadFull(r.Body, dst); err != nil {
+			return dst[:0], newReqError(http.StatusBadRequest, "", "read the body: %v", err)
+		}
+		return dst, nil
+	}
+	buf := bytes.NewBuffer(dst[:0])
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return dst[:0], newReqError(http.StatusRequestEntityTooLarge, "", "the body is larger than %d bytes (spec.guard.maxBodyBytes): send less per request, or use /v1/stream", limit)
+		}
+		return dst[:0], newReqError(http.StatusBadRequest, "", "read the body: %v", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // readLine reads one NDJSON line of at most limit bytes. A longer line is

@@ -35,6 +35,8 @@ type job struct {
 	kind  jobKind
 	ev    event
 	items []streamItem
+	slab  []kv      // stream: where the items' samples are cut from
+	proba []float64 // stream: where the items' probabilities are cut from
 	cmd   func() error
 	start time.Time // stream: when the chunk was read
 
@@ -92,14 +94,15 @@ func (s *Server) do(ctx context.Context, fn func() error) error {
 // the previous one is written and synced; every answer still waits for
 // its own batch's commit.
 func (s *Server) learner(stop <-chan struct{}) {
-	commits := make(chan *commit, 1)
+	// The learner does not wait for the disk: while one transaction is
+	// written and synced, the batches applied meanwhile queue up, and the
+	// committer writes them all in the next one (group commit across
+	// batches: single learn requests come in many small batches).
+	commits := make(chan *commit, maxQueuedCommits)
 	committerDone := make(chan struct{})
 	go func() {
 		defer close(committerDone)
-		for c := range commits {
-			s.commitBatch(c)
-			s.committing.Done()
-		}
+		s.committer(commits)
 	}()
 	defer func() {
 		close(commits)
@@ -175,10 +178,17 @@ var errPaused = &api.Error{Error: "learning is paused: resume it with POST /v1/l
 // runLearns applies and commits one batch of learn and stream jobs.
 func (s *Server) runLearns(batch []*job) { s.commitBatch(s.applyBatch(batch)) }
 
+// logBuf holds one batch's encoded events.
+type logBuf struct {
+	events []store.Event
+	enc    []byte
+}
+
 // commit is an applied batch waiting to be written.
 type commit struct {
 	batch  []*job
 	events []store.Event
+	logBuf *logBuf // events' buffers, reused once written
 	snap   *store.Snapshot
 	keep   int
 	ver    int
@@ -195,10 +205,15 @@ func (s *Server) applyBatch(batch []*job) *commit {
 	}
 	cfg := s.cfg.Load()
 	learning := s.learning.Load()
-	// Fresh buffers each batch (the committer may still hold the last),
-	// sized like the last one.
-	events := make([]store.Event, 0, s.evcap)
-	enc := make([]byte, 0, s.enccap)
+	// The committer may still hold the last batch's buffers: take a pair
+	// it has given back, or fresh ones sized like the last.
+	var lb *logBuf
+	select {
+	case lb = <-s.logBufs:
+	default:
+		lb = &logBuf{events: make([]store.Event, 0, s.evcap), enc: make([]byte, 0, s.enccap)}
+	}
+	events, enc := lb.events[:0], lb.enc[:0]
 	var drifts []api.DriftEvent
 	var applyErr error
 	now := time.Now().UnixNano()
@@ -262,7 +277,10 @@ func (s *Server) applyBatch(batch []*job) *commit {
 		case jobStream:
 			// The probabilities of a chunk's lines share one allocation.
 			k := max(len(m.p.Labels), 2)
-			slab := make([]float64, k*len(j.items))
+			if cap(j.proba) < k*len(j.items) {
+				j.proba = make([]float64, k*len(j.items))
+			}
+			slab := j.proba[:k*len(j.items)]
 			for i := range j.items {
 				it := &j.items[i]
 				if it.err != nil || applyErr != nil {
@@ -304,7 +322,86 @@ func (s *Server) applyBatch(batch []*job) *commit {
 	}
 	s.mu.Unlock()
 	s.evcap, s.enccap = cap(events), min(cap(enc), 8<<20)
-	return &commit{batch: batch, events: events, snap: snap, keep: cfg.Spec.Snapshots.Keep, ver: ver, err: errors.Join(applyErr, snapErr), drifts: drifts}
+	lb.events, lb.enc = events, enc
+	return &commit{batch: batch, events: events, logBuf: lb, snap: snap, keep: cfg.Spec.Snapshots.Keep, ver: ver, err: errors.Join(applyErr, snapErr), drifts: drifts}
+}
+
+// maxQueuedCommits bounds the applied batches waiting for the disk.
+const maxQueuedCommits = 64
+
+// committer writes the applied batches in order. Except in fsync mode
+// (one transaction per request), it writes those queued together in one
+// transaction, up to one with a snapshot or a failure.
+func (s *Server) committer(commits <-chan *commit) {
+	var group []*commit
+	var merged []store.Event
+	var next *commit
+	for {
+		c := next
+		next = nil
+		if c == nil {
+			var ok bool
+			if c, ok = <-commits; !ok {
+				return
+			}
+		}
+		group = append(group[:0], c)
+		joinable := func(c *commit) bool { return !c.failed && c.err == nil }
+		if s.cfg.Load().Spec.Durability != "fsync" {
+		gather:
+			for last := c; last.snap == nil && joinable(last); {
+				select {
+				case c2, ok := <-commits:
+					if !ok {
+						break gather
+					}
+					if !joinable(c2) {
+						next = c2
+						break gather
+					}
+					group = append(group, c2)
+					last = c2
+				default:
+					break gather
+				}
+			}
+		}
+		merged = s.commitGroup(group, merged)
+		for range group {
+			s.committing.Done()
+		}
+		clear(group)
+	}
+}
+
+// commitGroup writes applied batches (none failed; only the last may
+// have a snapshot) in one transaction and answers their jobs. merged is
+// scratch space for their events, returned for reuse.
+func (s *Server) commitGroup(group []*commit, merged []store.Event) []store.Event {
+	if len(group) == 1 || s.failed.Load() != nil {
+		for _, c := range group {
+			s.commitBatch(c)
+		}
+		return merged
+	}
+	merged = merged[:0]
+	for _, c := range group {
+		merged = append(merged, c.events...)
+	}
+	last := group[len(group)-1]
+	err := s.st.Apply(store.Write{Events: merged, Snapshot: last.snap, Keep: last.keep})
+	clear(merged) // drop the references into the batches' buffers
+	for _, c := range group {
+		s.answer(c, err)
+	}
+	if err != nil {
+		s.fail(err)
+		return merged
+	}
+	for _, c := range group {
+		s.publishDrifts(c)
+	}
+	return merged
 }
 
 // commitBatch writes an applied batch and then answers its jobs. Once a
@@ -324,6 +421,24 @@ func (s *Server) commitBatch(c *commit) {
 	if err == nil && (len(c.events) > 0 || c.snap != nil) {
 		err = s.st.Apply(store.Write{Events: c.events, Snapshot: c.snap, Keep: c.keep})
 	}
+	s.answer(c, err)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.publishDrifts(c)
+}
+
+// answer ends a written (or failed, err) batch's jobs and gives its
+// buffers back for reuse.
+func (s *Server) answer(c *commit, err error) {
+	if lb := c.logBuf; lb != nil && cap(lb.enc) <= 8<<20 {
+		clear(lb.events) // drop the references into enc
+		select {
+		case s.logBufs <- lb:
+		default:
+		}
+	}
 	for _, j := range c.batch {
 		j.ver = c.ver
 		if err != nil {
@@ -334,10 +449,9 @@ func (s *Server) commitBatch(c *commit) {
 		}
 		close(j.done)
 	}
-	if err != nil {
-		s.fail(err)
-		return
-	}
+}
+
+func (s *Server) publishDrifts(c *commit) {
 	for i := range c.drifts {
 		s.hub.publish(api.Event{Type: "drift", Time: time.Now().UTC(), Drift: &c.drifts[i]})
 	}

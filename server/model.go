@@ -34,13 +34,16 @@ type model struct {
 	events []api.DriftEvent
 	// due holds, for the newest len(due) drift events (those whose After
 	// is not known yet), the learn count at which After is measured.
-	due     []uint64
-	settled uint64         // drift events whose After was set (not saved: for SSE updates)
-	patched map[string]any // PATCHed hyperparameters, applied again on restore
-	ch      *challenger    // a model learning in shadow, or nil
-	chLost  string         // why the last challenger stopped on its own
-	row     learn.Row
-	cols    colCache
+	due      []uint64
+	settled  uint64         // drift events whose After was set (not saved: for SSE updates)
+	patched  map[string]any // PATCHed hyperparameters, applied again on restore
+	ch       *challenger    // a model learning in shadow, or nil
+	chLost   string         // why the last challenger stopped on its own
+	row      learn.Row
+	cols     colCache
+	order    []int          // a stream writer's copy: classOrder, computed once
+	okLabels [2]string      // the last labels checkLabel accepted
+	okCfg    *config.Config // under this config
 }
 
 // colCache remembers where the features of the last sample went in the
@@ -256,6 +259,22 @@ func kindCheck(k learn.Kind, f kv) *api.Error {
 
 // checkLabel refuses a label the model cannot learn or the guard forbids.
 func (m *model) checkLabel(label string) *api.Error {
+	// A stream mostly repeats a few labels: the last two accepted (under
+	// the same config) need no second look.
+	if m.okCfg == m.cfg && m.cfg != nil && (m.okLabels[0] == label || m.okLabels[1] == label) {
+		return nil
+	}
+	if err := m.checkLabelOnce(label); err != nil {
+		return err
+	}
+	if m.okCfg != m.cfg {
+		m.okLabels = [2]string{label, label}
+	}
+	m.okCfg, m.okLabels = m.cfg, [2]string{label, m.okLabels[0]}
+	return nil
+}
+
+func (m *model) checkLabelOnce(label string) *api.Error {
 	s := m.cfg.Spec
 	if s.Task == learn.Regression {
 		if _, err := m.p.Target(label); err != nil {

@@ -175,7 +175,7 @@ func TestDriftUpdateIsPublished(t *testing.T) {
 	}
 }
 
-// TestSimpleFloatMatchesParseFloat: the fast number path gives the
+// TestSimpleFloatMatchesParseFloat: the fast number path (numScan.exact) gives the
 // same bits as strconv.ParseFloat, or declines.
 func TestSimpleFloatMatchesParseFloat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -188,7 +188,11 @@ func TestSimpleFloatMatchesParseFloat(t *testing.T) {
 	}
 	fast := 0
 	for _, c := range cases {
-		f, ok := simpleFloat([]byte(c))
+		n, ok := scanNumber([]byte(c), 0)
+		if !ok || n.end != len(c) {
+			continue
+		}
+		f, ok := n.exact()
 		if !ok {
 			continue
 		}

@@ -42,83 +42,79 @@ func skipper(cfg *config.Config) func(string) bool {
 	return func(name string) bool { return name == target || slices.Contains(drop, name) }
 }
 
+// scratch is one request's reusable buffers (pooled): the body, the
+// parser's, and the reply's.
+type scratch struct {
+	body   []byte
+	fb     fastBuf
+	out    []byte
+	id     []byte
+	proba  []float64
+	labels []string
+	names  learn.Pipeline // only its Labels: for className
+	enc    []byte
+}
+
+func (s *Server) getScratch() *scratch {
+	if sc, ok := s.scratch.Get().(*scratch); ok {
+		sc.fb.slab = sc.fb.slab[:0]
+		return sc
+	}
+	// Room for one sample of up to 64 features (a stream's slab is
+	// bigger: it holds a chunk's samples).
+	return &scratch{fb: fastBuf{slab: make([]kv, 0, 64)}}
+}
+
+func (s *Server) putScratch(sc *scratch) {
+	if cap(sc.body) <= 64<<10 && cap(sc.fb.slab) <= 1024 {
+		s.scratch.Put(sc)
+	}
+}
+
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	t0 := time.Now()
 	defer func() { s.lat.predict.observe(time.Since(t0)) }()
-	b, release, rerr := s.readBody(w, r)
+	sc := s.getScratch()
+	defer s.putScratch(sc)
+	b, rerr := s.readBodyTo(w, r, sc.body)
+	sc.body = b[:0]
 	if rerr != nil {
 		s.refuse(w, rerr)
 		return
 	}
 	skip := skipper(s.cfg.Load())
-	var xs []sample
-	req := &api.PredictRequest{}
-	if r, ok := parseFast(b, true, false, nil); ok {
+	if r, ok := parseFast(b, true, false, &sc.fb); ok {
 		if x, ok := r.sampleOf(skip); ok {
-			xs, req.ID = []sample{x}, r.id
+			s.predictOne(w, sc, x, r.id)
+			return
 		}
 	}
-	if xs == nil {
-		if req, rerr = decodePredict(b); rerr != nil {
-			release()
-			s.refuse(w, rerr)
-			return
-		}
-		inst := req.Instances
-		if inst == nil {
-			inst = []api.Features{req.Features}
-		}
-		xs = make([]sample, len(inst))
-		for i, f := range inst {
-			x, aerr := canonical(f, skip)
-			if aerr != nil {
-				release()
-				if req.Instances != nil {
-					aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
-				}
-				s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
-				return
-			}
-			xs[i] = x
-		}
-	}
-	release()
-	batch := req.Instances != nil
-	var o outcome
-	if !batch {
-		id := req.ID
-		if id == "" {
-			id = s.newID()
-		}
-		var buf [256]byte
-		s.mu.Lock()
-		m, ver := s.m, s.version
-		aerr := m.predict(xs[0], &s.prow, &o)
-		var out []byte
-		ok := false
-		if aerr == nil {
-			out, ok = appendFastPrediction(buf[:0], m, &o, id, ver)
-		}
-		var pred api.Prediction
-		if aerr == nil && !ok {
-			pred.Prediction, pred.Proba = m.answer(&o)
-			pred.ID, pred.ModelVersion = id, ver
-		}
-		s.mu.Unlock()
-		if aerr != nil {
-			s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
-			return
-		}
-		s.cache.put(id, xs[0], o.served(ver), time.Now())
-		s.preds.Add(1)
-		if !ok {
-			writeJSON(w, http.StatusOK, pred)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out)
+	req, rerr := decodePredict(b)
+	if rerr != nil {
+		s.refuse(w, rerr)
 		return
 	}
+	inst := req.Instances
+	if inst == nil {
+		inst = []api.Features{req.Features}
+	}
+	xs := make([]sample, len(inst))
+	for i, f := range inst {
+		x, aerr := canonical(f, skip)
+		if aerr != nil {
+			if req.Instances != nil {
+				aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
+			}
+			s.refuse(w, fromAPI(http.StatusBadRequest, aerr))
+			return
+		}
+		xs[i] = x
+	}
+	if req.Instances == nil {
+		s.predictOne(w, sc, xs[0], req.ID)
+		return
+	}
+	var o outcome
 	preds := make([]api.Prediction, len(xs))
 	svs := make([]*served, len(xs))
 	s.mu.Lock()
@@ -126,9 +122,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	for i, x := range xs {
 		if aerr := m.predict(x, &s.prow, &o); aerr != nil {
 			s.mu.Unlock()
-			if batch {
-				aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
-			}
+			aerr.Field = fmt.Sprintf("instances[%d].%s", i, aerr.Field)
 			s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
 			return
 		}
@@ -147,11 +141,52 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.cache.put(id, xs[i], svs[i], now)
 	}
 	s.preds.Add(uint64(len(preds)))
-	if batch {
-		writeJSON(w, http.StatusOK, api.PredictBatch{Predictions: preds})
+	writeJSON(w, http.StatusOK, api.PredictBatch{Predictions: preds})
+}
+
+// predictOne answers a single prediction and keeps it under its id (a
+// new one when id is empty) for a late label; in the common case it
+// allocates nothing of its own.
+func (s *Server) predictOne(w http.ResponseWriter, sc *scratch, x sample, id string) {
+	idb := sc.id[:0]
+	if id == "" {
+		idb = s.appendNewID(idb)
+	} else {
+		idb = append(idb, id...)
+	}
+	sc.id = idb[:0]
+	o := outcome{proba: sc.proba[:0]}
+	s.mu.Lock()
+	m, ver := s.m, s.version
+	aerr := m.predict(x, &s.prow, &o)
+	// The reply needs only the task and the class names: formatted
+	// after the lock, which the other requests and the learner wait for.
+	cfg := m.cfg
+	sc.labels = append(sc.labels[:0], m.p.Labels...)
+	s.mu.Unlock()
+	sc.proba = o.proba[:0]
+	if aerr != nil {
+		s.refuse(w, fromAPI(http.StatusUnprocessableEntity, aerr))
 		return
 	}
-	writeJSON(w, http.StatusOK, preds[0])
+	sc.names.Labels = sc.labels
+	m = &model{cfg: cfg, p: &sc.names}
+	out, ok := appendFastPrediction(sc.out[:0], m, &o, idb, ver)
+	var pred api.Prediction
+	if !ok {
+		pred.Prediction, pred.Proba = m.answer(&o)
+		pred.ID, pred.ModelVersion = string(idb), ver
+	}
+	sc.enc = (&event{X: x, Served: &served{Version: ver, Empty: o.empty, Class: o.class, Proba: o.proba, Value: o.value}}).appendTo(sc.enc[:0])
+	s.cache.putEncoded(idb, sc.enc, time.Now())
+	s.preds.Add(1)
+	if !ok {
+		writeJSON(w, http.StatusOK, pred)
+		return
+	}
+	sc.out = out[:0]
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
 }
 
 func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
@@ -162,23 +197,26 @@ func (s *Server) handleLearn(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, newReqError(http.StatusTooManyRequests, "", "over the learn rate limit (spec.guard.learnRate %g/s): slow down and retry", s.cfg.Load().Spec.Guard.LearnRate))
 		return
 	}
-	b, release, rerr := s.readBody(w, r)
+	sc := s.getScratch()
+	defer s.putScratch(sc)
+	b, rerr := s.readBodyTo(w, r, sc.body)
+	sc.body = b[:0]
 	if rerr != nil {
 		s.refuse(w, rerr)
 		return
 	}
 	cfg := s.cfg.Load()
-	if fr, ok := parseFast(b, false, true, nil); ok {
+	if fr, ok := parseFast(b, false, true, &sc.fb); ok {
 		x, ok := fr.sampleOf(skipper(cfg))
 		label, present, lok := fr.labelOf(cfg.Spec.Target)
 		if ok && present && lok {
-			release()
+			// x lives in the scratch: the learner is done with it once
+			// the event is answered.
 			s.learnEvent(w, r.Context(), event{X: x, Label: label}, "")
 			return
 		}
 	}
 	req, rerr := decodeLearn(b)
-	release()
 	if rerr != nil {
 		s.refuse(w, rerr)
 		return
@@ -267,9 +305,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	inflight := make(chan *job, streamInflight)
+	// Written chunks go back to the reader to be filled again: a long
+	// stream reuses the same few (their items, samples and buffers).
+	free := make(chan *job, streamInflight+2)
 	go func() {
 		defer close(inflight)
-		s.readStream(ctx, r.Body, limit, cfg.Spec.Target, skip, inflight)
+		s.readStream(ctx, r.Body, limit, cfg.Spec.Target, skip, inflight, free)
 	}()
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var out []byte
@@ -284,6 +325,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		m := &model{cfg: s.m.cfg, p: &learn.Pipeline{Labels: slices.Clone(s.m.p.Labels)}}
 		s.mu.Unlock()
+		m.order = m.classOrder(nil, max(len(m.p.Labels), 2))
 		out = out[:0]
 		for i := range j.items {
 			out = s.appendResult(out, m, &j.items[i])
@@ -300,6 +342,10 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			cancel()
 		}
 		s.lat.streamLine.observeN(time.Since(j.start), len(j.items))
+		select {
+		case free <- j:
+		default:
+		}
 	}
 	if !broken {
 		_ = bw.Flush()
@@ -307,44 +353,54 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // readStream decodes the body into chunks and queues each for the learner
-// (and, in order, for the writer).
-func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, target string, skip func(string) bool, inflight chan<- *job) {
+// (and, in order, for the writer). Chunks come from free when the writer
+// has returned some.
+func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, target string, skip func(string) bool, inflight chan<- *job, free <-chan *job) {
 	br := bufio.NewReaderSize(body, 64<<10)
 	var line []byte
 	var buf fastBuf
 	n := 0
 	for eof := false; !eof; {
-		items := make([]streamItem, 0, streamChunk)
+		var j *job
+		select {
+		case j = <-free:
+			j.items = j.items[:0]
+		default:
+			j = &job{kind: jobStream, items: make([]streamItem, 0, streamChunk)}
+		}
+		// The chunk's samples are cut from its own slab.
+		buf.slab = j.slab[:0]
 		labelled := 0
 		var start time.Time
-		for len(items) < streamChunk {
+		for len(j.items) < streamChunk {
 			var long bool
 			var err error
 			line, long, err = readLine(br, limit, line)
 			eof = err != nil
-			if len(items) == 0 {
+			if len(j.items) == 0 {
 				start = time.Now() // latency counts from the chunk's first line
 			}
 			if long || len(bytes.TrimSpace(line)) > 0 {
 				n++
-				it := streamItem{line: n}
+				j.items = append(j.items, streamItem{line: n})
+				it := &j.items[len(j.items)-1]
 				if long {
 					it.err = &api.Error{Error: fmt.Sprintf("line %d is longer than %d bytes (spec.guard.maxBodyBytes)", n, limit)}
 				} else {
-					s.decodeItem(line, &it, target, skip, &buf)
+					s.decodeItem(line, it, target, skip, &buf)
 				}
 				if it.err != nil {
 					s.rejected.Add(1)
 				} else if it.label {
 					labelled++
 				}
-				items = append(items, it)
 			}
 			if eof || br.Buffered() == 0 {
 				break
 			}
 		}
-		if len(items) == 0 {
+		j.slab = buf.slab
+		if len(j.items) == 0 {
 			continue
 		}
 		if lim := s.limiter.Load(); lim != nil && labelled > 0 {
@@ -352,7 +408,8 @@ func (s *Server) readStream(ctx context.Context, body io.Reader, limit int, targ
 				return
 			}
 		}
-		j := &job{kind: jobStream, items: items, start: start, done: make(chan struct{})}
+		j.start, j.done = start, make(chan struct{})
+		j.seq, j.ver, j.status, j.err = 0, 0, 0, nil
 		select {
 		case s.jobs <- j:
 		case <-ctx.Done():
@@ -489,12 +546,11 @@ func appendPrediction(b []byte, m *model, o *outcome) ([]byte, bool) {
 		}
 		if len(o.proba) > 0 {
 			b = append(b, `,"proba":{`...)
-			var idx [8]int
-			order := idx[:0]
-			for i := range o.proba {
-				order = append(order, i)
+			order := m.order
+			if len(order) != len(o.proba) {
+				var idx [8]int
+				order = m.classOrder(idx[:0], len(o.proba))
 			}
-			slices.SortFunc(order, func(x, y int) int { return strings.Compare(m.className(x), m.className(y)) })
 			for n, i := range order {
 				if n > 0 {
 					b = append(b, ',')
@@ -513,9 +569,20 @@ func appendPrediction(b []byte, m *model, o *outcome) ([]byte, bool) {
 	return b, true
 }
 
+// classOrder appends the order of n classes' names to dst (as
+// encoding/json sorts a map's keys).
+func (m *model) classOrder(dst []int, n int) []int {
+	order := dst[:0]
+	for i := range n {
+		order = append(order, i)
+	}
+	slices.SortFunc(order, func(x, y int) int { return strings.Compare(m.className(x), m.className(y)) })
+	return order
+}
+
 // appendFastPrediction writes the reply of a single prediction as
 // encoding/json writes api.Prediction.
-func appendFastPrediction(b []byte, m *model, o *outcome, id string, ver int) ([]byte, bool) {
+func appendFastPrediction[T ~string | ~[]byte](b []byte, m *model, o *outcome, id T, ver int) ([]byte, bool) {
 	b = append(b, `{"id":`...)
 	b, ok := appendJSONString(b, id)
 	if !ok {
@@ -553,7 +620,7 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 
 // appendJSONString quotes plain ASCII text; anything encoding/json would
 // escape fails.
-func appendJSONString(b []byte, s string) ([]byte, bool) {
+func appendJSONString[T ~string | ~[]byte](b []byte, s T) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

@@ -69,12 +69,14 @@ type Server struct {
 	idPrefix   string
 	idSeq      atomic.Uint64
 	lat        latencies
+	scratch    sync.Pool // *scratch: request buffers
 	rates      rates
 
 	// Learner-only state.
 	seq        uint64 // last assigned sequence number
 	sinceSnap  int
 	maxVersion int
+	logBufs    chan *logBuf   // written batches' buffers, for the next ones
 	evcap      int            // the last batch's sizes, to size the next
 	enccap     int            //
 	committing sync.WaitGroup // commits queued by the learner, not yet done
@@ -115,6 +117,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Server, error) {
 		st:       st,
 		started:  time.Now().UTC(),
 		jobs:     make(chan *job, 4096),
+		logBufs:  make(chan *logBuf, 4),
 		cache:    newIDCache(100_000, time.Hour),
 		hub:      newHub(),
 		idPrefix: hex.EncodeToString(pfx[:]),
@@ -364,8 +367,12 @@ func (s *Server) countersLocked() api.Counters {
 }
 
 func (s *Server) newID() string {
-	b := make([]byte, 0, len(s.idPrefix)+12)
+	return string(s.appendNewID(make([]byte, 0, len(s.idPrefix)+12)))
+}
+
+// appendNewID appends a new prediction id to b.
+func (s *Server) appendNewID(b []byte) []byte {
 	b = append(b, s.idPrefix...)
 	b = append(b, '-')
-	return string(strconv.AppendUint(b, s.idSeq.Add(1), 10))
+	return strconv.AppendUint(b, s.idSeq.Add(1), 10)
 }

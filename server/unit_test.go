@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +40,8 @@ func TestIDCacheBoundsAndExpiry(t *testing.T) {
 	}
 	// Expired entries are dropped on insert.
 	c.put("e", nil, nil, now.Add(time.Hour))
-	if len(c.items) != 1 {
-		t.Errorf("%d entries kept after expiry, want 1", len(c.items))
+	if n := c.len(); n != 1 {
+		t.Errorf("%d entries kept after expiry, want 1", n)
 	}
 }
 
@@ -161,5 +163,65 @@ func TestLateLabelScoresTheServedPrediction(t *testing.T) {
 	got, err := decodeEvent(e.appendTo(nil))
 	if err != nil || got.Served == nil || got.Served.Version != 4 || got.Served.Proba[1] != 0.75 || got.Served.Value != 2 || got.Served.Class != 1 {
 		t.Fatalf("%+v %v", got.Served, err)
+	}
+}
+
+// TestIDCacheMatchesMap drives the cache with random puts, removes and
+// reused ids and checks it against a map with the same size bound.
+func TestIDCacheMatchesMap(t *testing.T) {
+	const max = 50
+	c := newIDCache(max, time.Hour)
+	type ref struct {
+		name string
+		gen  int
+	}
+	want := map[string]ref{}
+	var order []string // ids by put, oldest first (a reused id moves to the end)
+	now := time.Now()
+	rng := uint64(1)
+	next := func(n uint64) uint64 { rng = rng*6364136223846793005 + 1442695040888963407; return (rng >> 33) % n }
+	for step := range 20000 {
+		id := fmt.Sprint(next(120))
+		switch next(4) {
+		case 0:
+			c.remove(id)
+			delete(want, id)
+		default:
+			name := fmt.Sprint("f", step)
+			c.put(id, sample{{Name: name}}, nil, now)
+			want[id] = ref{name: name, gen: step}
+			order = slices.DeleteFunc(order, func(s string) bool { return s == id })
+			order = append(order, id)
+			// The ring holds max slots, removed ones included: an id
+			// survives while fewer than max puts came after it.
+		}
+		if step%97 == 0 {
+			for id := range want {
+				if _, _, ok := c.get(id, now); !ok {
+					// Evicted by the size bound: only the oldest may be.
+					delete(want, id)
+				}
+			}
+			for id, r := range want {
+				x, _, ok := c.get(id, now)
+				if !ok || len(x) != 1 || x[0].Name != r.name {
+					t.Fatalf("step %d: id %s: got %v %v, want %s", step, id, x, ok, r.name)
+				}
+			}
+			if c.len() != len(want) {
+				t.Fatalf("step %d: %d kept, want %d", step, c.len(), len(want))
+			}
+			if c.len() > max {
+				t.Fatalf("step %d: %d kept, over %d", step, c.len(), max)
+			}
+		}
+	}
+	// The newest max/2 puts are all still there.
+	for _, id := range order[len(order)-max/2:] {
+		if r, ok := want[id]; ok {
+			if x, _, ok := c.get(id, now); !ok || x[0].Name != r.name {
+				t.Fatalf("recent id %s lost", id)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"hash/maphash"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -12,67 +13,166 @@ import (
 
 // idCache keeps the features of recent predictions under their id so that
 // a label arriving later can be joined to them. It is bounded in size
-// (oldest first out) and in age. Features are kept encoded: one
-// pointer-free slice per entry keeps the garbage collector's work small.
+// (oldest first out) and in age. Every prediction puts an entry, so the
+// steady state allocates nothing: the entries live in a ring whose slots
+// (and their byte buffers) are reused, found through an open-addressing
+// table of slot numbers.
 type idCache struct {
 	mu    sync.Mutex
-	max   int
 	ttl   time.Duration
-	items map[string]cached
-	order []queued // insertion order, a queue
+	seed  maphash.Seed
+	slots []idSlot // a ring: head is the oldest, size the slots in use
 	head  int
-	gen   uint64
+	size  int
+	live  int
+	table []int32 // slot number + 1, 0 for empty; linear probing
+	mask  uint64
+	block []byte // where new slots' buffers are cut from
 }
 
-type cached struct {
-	x   []byte // event encoding of the sample (no label)
-	at  time.Time
-	gen uint64
+type idSlot struct {
+	// buf is the id, then the event encoding of the sample and the
+	// prediction served.
+	buf  []byte
+	klen int
+	at   int64 // unix nanoseconds
+	hash uint64
+	live bool // false once removed, replaced or expired
 }
 
-type queued struct {
-	id  string
-	at  time.Time
-	gen uint64
+func (sl *idSlot) key() []byte { return sl.buf[:sl.klen] }
+
+// slotBytes is the room a slot's buffer starts with: an id and a sample
+// of a dozen features fit; a bigger one grows its own.
+const slotBytes = 256
+
+// carve returns an empty buffer for a new slot, cut from a shared block:
+// while the ring first fills, one allocation serves many slots.
+func (c *idCache) carve() []byte {
+	if cap(c.block)-len(c.block) < slotBytes {
+		c.block = make([]byte, 0, 256*slotBytes)
+	}
+	n := len(c.block)
+	c.block = c.block[:n+slotBytes]
+	return c.block[n : n : n+slotBytes]
 }
 
 func newIDCache(max int, ttl time.Duration) *idCache {
-	return &idCache{max: max, ttl: ttl, items: make(map[string]cached)}
+	n := 1
+	for n < 2*max {
+		n *= 2
+	}
+	return &idCache{ttl: ttl, seed: maphash.MakeSeed(), slots: make([]idSlot, max), table: make([]int32, n), mask: uint64(n - 1)}
+}
+
+// find returns the table position of key, or -1.
+func (c *idCache) find(key []byte, h uint64) int {
+	for i := h & c.mask; ; i = (i + 1) & c.mask {
+		k := c.table[i]
+		if k == 0 {
+			return -1
+		}
+		if sl := &c.slots[k-1]; sl.hash == h && string(sl.key()) == string(key) {
+			return int(i)
+		}
+	}
+}
+
+// unlink empties table position i, shifting later entries of its probe
+// run back so that lookups need no tombstones.
+func (c *idCache) unlink(i int) {
+	c.slots[c.table[i]-1].live = false
+	c.live--
+	j := uint64(i)
+	for {
+		c.table[j] = 0
+		k := (j + 1) & c.mask
+		for ; ; k = (k + 1) & c.mask {
+			e := c.table[k]
+			if e == 0 {
+				return
+			}
+			home := c.slots[e-1].hash & c.mask
+			// Move e back to j unless its home lies cyclically in (j, k].
+			if (k > j && (home <= j || home > k)) || (k < j && home <= j && home > k) {
+				break
+			}
+		}
+		c.table[j] = c.table[k]
+		j = k
+	}
+}
+
+// drop forgets the oldest slot.
+func (c *idCache) drop() {
+	sl := &c.slots[c.head]
+	if sl.live {
+		c.unlink(c.find(sl.key(), sl.hash))
+	}
+	c.head = (c.head + 1) % len(c.slots)
+	c.size--
 }
 
 func (c *idCache) put(id string, x sample, sv *served, now time.Time) {
-	enc := (&event{X: x, Served: sv}).appendTo(make([]byte, 0, 48+16*len(x)))
+	c.putEncoded([]byte(id), (&event{X: x, Served: sv}).appendTo(nil), now)
+}
+
+// putEncoded is put with the id as bytes and the sample and prediction
+// already encoded (outside the lock); it copies both.
+func (c *idCache) putEncoded(id, enc []byte, now time.Time) {
+	h := maphash.Bytes(c.seed, id)
+	at := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
-	c.items[id] = cached{x: enc, at: now, gen: c.gen}
-	c.order = append(c.order, queued{id: id, at: now, gen: c.gen})
-	for c.head < len(c.order) && (len(c.items) > c.max || now.Sub(c.order[c.head].at) > c.ttl) {
-		q := c.order[c.head]
-		c.order[c.head] = queued{}
-		c.head++
-		// A reused id was put again later: only its newest entry counts.
-		if it, ok := c.items[q.id]; ok && it.gen == q.gen {
-			delete(c.items, q.id)
+	// A reused id: only its newest entry counts.
+	if i := c.find(id, h); i >= 0 {
+		c.unlink(i)
+	}
+	for c.size > 0 && (c.size == len(c.slots) || !c.slots[c.head].live || at-c.slots[c.head].at > int64(c.ttl)) {
+		c.drop()
+	}
+	n := (c.head + c.size) % len(c.slots)
+	c.size++
+	sl := &c.slots[n]
+	if sl.buf == nil {
+		sl.buf = c.carve()
+	}
+	sl.buf = append(append(sl.buf[:0], id...), enc...)
+	sl.klen = len(id)
+	sl.at, sl.hash, sl.live = at, h, true
+	c.live++
+	for i := h & c.mask; ; i = (i + 1) & c.mask {
+		if c.table[i] == 0 {
+			c.table[i] = int32(n + 1)
+			break
 		}
 	}
-	// Compact the queue once half of it is consumed.
-	if c.head > 1024 && c.head*2 > len(c.order) {
-		c.order = append(c.order[:0], c.order[c.head:]...)
-		c.head = 0
-	}
+}
+
+// len is the number of ids kept.
+func (c *idCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
 }
 
 // get returns the features predicted under id and the prediction
 // served, if still kept.
 func (c *idCache) get(id string, now time.Time) (sample, *served, bool) {
+	key := []byte(id)
+	h := maphash.Bytes(c.seed, key)
 	c.mu.Lock()
-	it, ok := c.items[id]
-	c.mu.Unlock()
-	if !ok || now.Sub(it.at) > c.ttl {
+	defer c.mu.Unlock()
+	i := c.find(key, h)
+	if i < 0 {
 		return nil, nil, false
 	}
-	e, err := decodeEvent(it.x)
+	sl := &c.slots[c.table[i]-1]
+	if now.UnixNano()-sl.at > int64(c.ttl) {
+		return nil, nil, false
+	}
+	// Decoded under the lock: the slot's buffer is reused.
+	e, err := decodeEvent(sl.buf[sl.klen:])
 	if err != nil {
 		return nil, nil, false
 	}
@@ -81,9 +181,13 @@ func (c *idCache) get(id string, now time.Time) (sample, *served, bool) {
 
 // remove forgets id once its label was learned (a label joins once).
 func (c *idCache) remove(id string) {
+	key := []byte(id)
+	h := maphash.Bytes(c.seed, key)
 	c.mu.Lock()
-	delete(c.items, id)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if i := c.find(key, h); i >= 0 {
+		c.unlink(i)
+	}
 }
 
 // bucket is a token bucket: rate tokens per second, up to burst.

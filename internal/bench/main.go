@@ -28,6 +28,9 @@ var sections = []section{
 }
 
 func main() {
+	if runChild() {
+		return // a server under test for the server section
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	want := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"time"
@@ -65,7 +66,16 @@ type Write struct {
 // the server writes from one goroutine.
 type Store struct {
 	db *bolt.DB
+	// rec is the buffer event records are packed into, reused from one
+	// write transaction to the next (bbolt runs one at a time, and
+	// copies the values into its pages when it commits).
+	rec []byte
 }
+
+// recordBytes bounds an event record. A leaf page holds several small
+// records; one big record per commit would make bbolt rewrite the last
+// few big records (a leaf keeps at least 2 keys) on every commit.
+const recordBytes = 1000
 
 // Open opens (or creates) the store in dir. With noSync, commits do not
 // fsync (durability "none").
@@ -121,14 +131,7 @@ func encode(v any) ([]byte, error) {
 func (s *Store) Apply(w Write) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if len(w.Events) > 0 {
-			rec, err := record(w.Events)
-			if err != nil {
-				return err
-			}
-			ev := tx.Bucket(bEvents)
-			// Keys only grow: fill pages completely.
-			ev.FillPercent = 1.0
-			if err := ev.Put(key(w.Events[0].Seq), rec); err != nil {
+			if err := s.putEvents(tx.Bucket(bEvents), w.Events); err != nil {
 				return err
 			}
 		}
@@ -184,65 +187,187 @@ func prune(tx *bolt.Tx, keep int) error {
 		return nil
 	}
 	limit := binary.BigEndian.Uint64(oldest)
-	// Collect first, then delete: a cursor that deletes while it walks
-	// skips keys.
-	ev := tx.Bucket(bEvents)
-	var dead [][]byte
-	ec := ev.Cursor()
-	for k, v := ec.First(); k != nil; k, v = ec.Next() {
+	// Delete from the front, one record at a time: a cursor that deletes
+	// while it walks skips keys, and First finds the next one.
+	ec := tx.Bucket(bEvents).Cursor()
+	for k, v := ec.First(); k != nil; k, v = ec.First() {
 		first := binary.BigEndian.Uint64(k)
-		n, _ := binary.Uvarint(v)
+		n := recordCount(v)
 		if first+n-1 > limit {
 			break
 		}
-		dead = append(dead, bytes.Clone(k))
-	}
-	for _, k := range dead {
-		if err := ev.Delete(k); err != nil {
+		if err := ec.Delete(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// record packs consecutive events into one value: the count, then each
-// event's length and bytes. One Put per commit instead of one per event.
-func record(evs []Event) ([]byte, error) {
-	size := binary.MaxVarintLen64
+// putEvents packs consecutive events into records of about recordBytes
+// each, keyed by their first event's seq (inside a write transaction).
+func (s *Store) putEvents(ev *bolt.Bucket, evs []Event) error {
+	size := 0
 	for i, e := range evs {
 		if i > 0 && e.Seq != evs[i-1].Seq+1 {
-			return nil, fmt.Errorf("events %d and %d are not consecutive", evs[i-1].Seq, e.Seq)
+			return fmt.Errorf("events %d and %d are not consecutive", evs[i-1].Seq, e.Seq)
 		}
-		size += binary.MaxVarintLen64 + len(e.Data)
+		size += 2*binary.MaxVarintLen64 + len(e.Data) + len(e.Data)/8 + 1
 	}
-	b := make([]byte, 0, size)
-	b = binary.AppendUvarint(b, uint64(len(evs)))
-	for _, e := range evs {
-		b = binary.AppendUvarint(b, uint64(len(e.Data)))
-		b = append(b, e.Data...)
+	// Grown once: the records put below must stay where they are until
+	// the commit.
+	if cap(s.rec) < size {
+		s.rec = make([]byte, 0, size)
 	}
-	return b, nil
+	b := s.rec[:0]
+	// Keys only grow: fill pages completely.
+	ev.FillPercent = 1.0
+	for len(evs) > 0 {
+		start := len(b)
+		var n int
+		b, n = appendRecord(b, evs)
+		if err := ev.Put(key(evs[0].Seq), b[start:]); err != nil {
+			return err
+		}
+		evs = evs[n:]
+	}
+	return nil
+}
+
+// A record holds consecutive events. The first format is the count, then
+// each event's length and bytes. The compact one, written now, starts
+// with a 0 byte (a count is never 0), then the count, then each event as
+// uvarint length<<1|delta: delta 0 is followed by the bytes, delta 1
+// (same length as the event before) by a bitmap of the bytes that differ
+// from that event's and those bytes. Events logged one after the other
+// mostly differ in a few values: this keeps a record about a third of
+// the plain size.
+const compactRecord = 0
+
+// appendRecord appends a compact record of the first n events of evs, as
+// many as fit in about recordBytes (at least one).
+func appendRecord(b []byte, evs []Event) ([]byte, int) {
+	start := len(b)
+	b = append(b, compactRecord)
+	// The count is written last, in a fixed-size uvarint: it is known
+	// only once the record is full.
+	countAt := len(b)
+	b = append(b, make([]byte, binary.MaxVarintLen32)...)
+	n := 0
+	var prev []byte
+	for n < len(evs) && (n == 0 || len(b)-start < recordBytes) {
+		d := evs[n].Data
+		if len(d) != len(prev) || n == 0 {
+			b = binary.AppendUvarint(b, uint64(len(d))<<1)
+			b = append(b, d...)
+		} else {
+			b = binary.AppendUvarint(b, uint64(len(d))<<1|1)
+			mapAt := len(b)
+			b = append(b, make([]byte, (len(d)+7)/8)...)
+			// Eight bytes at a time: bit k of a word's bitmap byte is
+			// its byte k.
+			i := 0
+			for ; i+8 <= len(d); i += 8 {
+				x := binary.LittleEndian.Uint64(d[i:]) ^ binary.LittleEndian.Uint64(prev[i:])
+				for x != 0 {
+					k := bits.TrailingZeros64(x) / 8
+					b[mapAt+i/8] |= 1 << k
+					b = append(b, d[i+k])
+					x &^= 0xff << (8 * k)
+				}
+			}
+			for ; i < len(d); i++ {
+				if d[i] != prev[i] {
+					b[mapAt+i/8] |= 1 << (i % 8)
+					b = append(b, d[i])
+				}
+			}
+		}
+		prev = d
+		n++
+	}
+	putFixedUvarint(b[countAt:countAt+binary.MaxVarintLen32], uint64(n))
+	return b, n
+}
+
+// putFixedUvarint writes v as a uvarint of exactly len(b) bytes (padded
+// with continuation bytes, which binary.Uvarint reads).
+func putFixedUvarint(b []byte, v uint64) {
+	for i := range b {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if i < len(b)-1 {
+			c |= 0x80
+		}
+		b[i] = c
+	}
+}
+
+// recordCount is the number of events in record v.
+func recordCount(v []byte) uint64 {
+	if len(v) > 0 && v[0] == compactRecord {
+		v = v[1:]
+	}
+	n, _ := binary.Uvarint(v)
+	return n
 }
 
 // eachInRecord calls fn for the events of one record that come after
-// after.
+// after; data is valid only during the call.
 func eachInRecord(first uint64, v []byte, after uint64, fn func(seq uint64, data []byte) error) error {
+	compact := len(v) > 0 && v[0] == compactRecord
+	if compact {
+		v = v[1:]
+	}
 	n, k := binary.Uvarint(v)
 	if k <= 0 {
 		return fmt.Errorf("event record %d is corrupt", first)
 	}
 	v = v[k:]
+	var cur, prev []byte
 	for i := range n {
 		l, k := binary.Uvarint(v)
-		if k <= 0 || uint64(len(v)-k) < l {
+		delta := false
+		if compact {
+			l, delta = l>>1, l&1 == 1
+		}
+		if k <= 0 || (!delta && uint64(len(v)-k) < l) {
 			return fmt.Errorf("event record %d is corrupt at event %d", first, first+i)
 		}
-		data := v[k : k+int(l)]
-		v = v[k+int(l):]
+		v = v[k:]
+		var data []byte
+		switch {
+		case !compact:
+			data = v[:l]
+			v = v[l:]
+		case !delta:
+			cur = append(cur[:0], v[:l]...)
+			data, v = cur, v[l:]
+		default:
+			m := (l + 7) / 8
+			if uint64(len(prev)) != l || uint64(len(v)) < m {
+				return fmt.Errorf("event record %d is corrupt at event %d", first, first+i)
+			}
+			bitmap := v[:m]
+			v = v[m:]
+			cur = append(cur[:0], prev...)
+			for j := range cur {
+				if bitmap[j/8]&(1<<(j%8)) != 0 {
+					if len(v) == 0 {
+						return fmt.Errorf("event record %d is corrupt at event %d", first, first+i)
+					}
+					cur[j], v = v[0], v[1:]
+				}
+			}
+			data = cur
+		}
 		if seq := first + i; seq > after {
 			if err := fn(seq, data); err != nil {
 				return err
 			}
+		}
+		if compact {
+			// The next event may be a delta of this one.
+			cur, prev = prev, cur
 		}
 	}
 	return nil
@@ -307,8 +432,7 @@ func (s *Store) LastSeq() (uint64, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		k, v := tx.Bucket(bEvents).Cursor().Last()
 		if k != nil {
-			n, _ := binary.Uvarint(v)
-			seq = binary.BigEndian.Uint64(k) + n - 1
+			seq = binary.BigEndian.Uint64(k) + recordCount(v) - 1
 		}
 		return nil
 	})
