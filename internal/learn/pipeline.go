@@ -46,8 +46,9 @@ type Pipeline struct {
 	Reg    Regressor
 	Labels []string // class id -> label
 
-	bufs  [2]Row
-	proba []float64
+	bufs     [2]Row
+	proba    []float64
+	learners []LearnTransformer // Steps[i] as a LearnTransformer, or nil
 	// tiesBySort: a multiclass tie goes to the label that sorts first
 	// (River's dict over sorted classes), unless the classifier says
 	// otherwise; decided once, not per prediction.
@@ -127,21 +128,40 @@ func (p *Pipeline) Target(label string) (float64, error) {
 // transform runs the steps over x, learning each first when learn is set
 // (River: a step learns, then transforms with its updated statistics).
 func (p *Pipeline) transform(x *Row, learn bool) *Row {
+	if len(p.Steps) == 0 {
+		return x
+	}
+	return p.runSteps(x, learn)
+}
+
+func (p *Pipeline) runSteps(x *Row, learn bool) *Row {
+	if len(p.learners) != len(p.Steps) {
+		p.findLearners()
+	}
 	in := x
 	for i, s := range p.Steps {
-		out := &p.bufs[i%2]
-		if learn {
-			if lt, ok := s.(LearnTransformer); ok {
-				lt.LearnTransform(in, out)
-				in = out
-				continue
-			}
+		out := &p.bufs[i&1]
+		switch lt := p.learners[i]; {
+		case !learn:
+			s.Transform(in, out)
+		case lt != nil:
+			lt.LearnTransform(in, out)
+		default:
 			s.Learn(in)
+			s.Transform(in, out)
 		}
-		s.Transform(in, out)
 		in = out
 	}
 	return in
+}
+
+// findLearners decides once which steps learn and transform in one pass,
+// rather than asserting each step's type per sample.
+func (p *Pipeline) findLearners() {
+	p.learners = make([]LearnTransformer, len(p.Steps))
+	for i, s := range p.Steps {
+		p.learners[i], _ = s.(LearnTransformer)
+	}
 }
 
 // LearnTransformer is a step that can learn x and transform it in one
@@ -163,25 +183,13 @@ func (p *Pipeline) Predict(x *Row) Prediction {
 		v, ok := p.Reg.Predict(z)
 		return Prediction{Empty: !ok, Value: v}
 	}
-	p.proba = p.Clf.PredictProba(z, p.proba[:0])
-	if len(p.proba) == 0 {
+	proba := p.Clf.PredictProba(z, p.proba[:0])
+	p.proba = proba
+	if len(proba) == 0 {
 		return Prediction{Empty: true, Class: -1}
 	}
-	// River's predict_one takes the first maximum of a dict over
-	// sorted(classes): a tie goes to the label that sorts first (for
-	// binary, False before True, i.e. id 0).
-	// Classifiers whose River dict follows the order classes were learned
-	// in (GaussianNB, OneVsRestClassifier) say so with LearnedOrderTies:
-	// there a tie goes to the class learned first, the lowest id.
-	sorted := p.tiesBySort
-	best := 0
-	for i, q := range p.proba {
-		if q > p.proba[best] || (q == p.proba[best] && sorted &&
-			i < len(p.Labels) && best < len(p.Labels) && p.Labels[i] < p.Labels[best]) {
-			best = i
-		}
-	}
-	pr := Prediction{Class: best, Proba: p.proba}
+	best := p.argmax(proba)
+	pr := Prediction{Class: best, Proba: proba}
 	if best < len(p.Labels) {
 		pr.Label = p.Labels[best]
 	}
@@ -189,6 +197,32 @@ func (p *Pipeline) Predict(x *Row) Prediction {
 		pr.Label = strconv.Itoa(best)
 	}
 	return pr
+}
+
+// argmax picks the predicted class. River's predict_one takes the first
+// maximum of a dict over sorted(classes): a tie goes to the label that
+// sorts first (for binary, False before True, i.e. id 0). Classifiers
+// whose River dict follows the order classes were learned in
+// (GaussianNB, OneVsRestClassifier) say so with LearnedOrderTies: there a
+// tie goes to the class learned first, the lowest id.
+func (p *Pipeline) argmax(proba []float64) int {
+	sorted := p.tiesBySort
+	if len(proba) == 2 && !sorted {
+		// The common binary case, without a loop or a branch to mispredict.
+		best := 0
+		if proba[1] > proba[0] {
+			best = 1
+		}
+		return best
+	}
+	best := 0
+	for i, q := range proba {
+		if q > proba[best] || (q == proba[best] && sorted &&
+			i < len(p.Labels) && best < len(p.Labels) && p.Labels[i] < p.Labels[best]) {
+			best = i
+		}
+	}
+	return best
 }
 
 // LearnClass learns a classification sample; label becomes a class id,

@@ -55,18 +55,22 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		m.neg2v[y] = append(m.neg2v[y], 0)
 		m.norms[y] = append(m.norms[y], 0)
 	}
-	n, mean, s := m.N[y], m.Mean[y], m.S[y]
-	neg2v, norms := m.neg2v[y], m.norms[y]
+	k := len(x.X)
+	n, mean, s := m.N[y][:k], m.Mean[y][:k], m.S[y][:k]
+	neg2v, norms := m.neg2v[y][:k], m.norms[y][:k]
 	for i, xi := range x.X {
 		if xi != xi {
 			continue
 		}
 		// River's stats.Var over stats.Mean, weight 1.
+		c := n[i] + 1
+		n[i] = c
 		old := mean[i]
-		n[i]++
-		mean[i] += (xi - old) / n[i]
-		s[i] += (xi - old) * (xi - mean[i])
-		neg2v[i], norms[i] = variance(n[i], s[i])
+		mu := old + (xi-old)/c
+		mean[i] = mu
+		si := s[i] + (xi-old)*(xi-mu)
+		s[i] = si
+		neg2v[i], norms[i] = variance(c, si)
 	}
 }
 
@@ -108,33 +112,8 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 			m.jll = append(m.jll, math.Inf(-1))
 			continue
 		}
-		// Σ log(1e-9 + pdf) as the log of a product, taken whenever the
-		// product leaves [1e-140, 1e140] (each factor lies in [1e-9, 1e162]):
-		// one log per class instead of one per feature.
-		ll, prod := 0.0, 1.0
 		k := min(len(x.X), len(m.neg2v[c]))
-		mean, neg2v, norms := m.Mean[c][:k], m.neg2v[c][:k], m.norms[c][:k]
-		for i, xi := range x.X[:k] {
-			if xi != xi {
-				continue
-			}
-			prod *= 1e-9 + pdf(xi, mean[i], neg2v[i], norms[i])
-			if prod < 1e-140 || prod > 1e140 {
-				ll += math.Log(prod)
-				prod = 1
-			}
-		}
-		for _, xi := range x.X[k:] { // features the class never saw: pdf 0
-			if xi != xi {
-				continue
-			}
-			prod *= 1e-9
-			if prod < 1e-140 {
-				ll += math.Log(prod)
-				prod = 1
-			}
-		}
-		ll += math.Log(prod)
+		ll := logLikelihood(x.X, m.Mean[c][:k], m.neg2v[c][:k], m.norms[c][:k])
 		ll += math.Log(cnt / total)
 		m.jll = append(m.jll, ll)
 		top = max(top, ll)
@@ -156,6 +135,70 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 		dst = append(dst, 0)
 	}
 	return dst
+}
+
+// logLikelihood is Σ log(1e-9 + pdf(x_i)) over the present features of xs
+// for one class, given the class's means, -2·variances and normalisers
+// (features past their end the class never saw: pdf 0).
+func logLikelihood(xs, mean, neg2v, norms []float64) float64 {
+	k := len(mean)
+	// The sum as the log of a product, taken whenever the product leaves
+	// [1e-140, 1e140] (each factor lies in [1e-9, 1e162]): one log per
+	// class instead of one per feature.
+	ll, prod := 0.0, 1.0
+	if p, ok := densityProduct(xs[:k], mean, neg2v, norms); ok {
+		prod = p
+	} else {
+		for i, xi := range xs[:k] {
+			if xi != xi {
+				continue
+			}
+			prod *= 1e-9 + pdf(xi, mean[i], neg2v[i], norms[i])
+			if prod < 1e-140 || prod > 1e140 {
+				ll += math.Log(prod)
+				prod = 1
+			}
+		}
+	}
+	for _, xi := range xs[k:] {
+		if xi != xi {
+			continue
+		}
+		prod *= 1e-9
+		if prod < 1e-140 {
+			ll += math.Log(prod)
+			prod = 1
+		}
+	}
+	return ll + math.Log(prod)
+}
+
+// densityProduct is logLikelihood's common case: the product of the
+// factors 1e-9 + pdf(x_i) when it stays within [1e-140, 1e140] and every
+// exponent is within expIn's range; false otherwise, and the caller takes
+// the general path. Without calls, its loop keeps its values in registers.
+func densityProduct(xs, mean, neg2v, norms []float64) (float64, bool) {
+	mean, neg2v, norms = mean[:len(xs)], neg2v[:len(xs)], norms[:len(xs)]
+	prod := 1.0
+	for i, xi := range xs {
+		if xi != xi {
+			continue
+		}
+		f := 1e-9
+		if v := neg2v[i]; v != 0 {
+			d := xi - mean[i]
+			a := d * d / v
+			if !(a >= -708 && a <= 709) {
+				return 0, false
+			}
+			f += expIn(a) / norms[i]
+		}
+		prod *= f
+		if prod < 1e-140 || prod > 1e140 {
+			return 0, false
+		}
+	}
+	return prod, true
 }
 
 // Params reports the model's settings and class counts.

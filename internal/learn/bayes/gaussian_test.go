@@ -2,6 +2,7 @@ package bayes
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
@@ -80,5 +81,63 @@ func TestGaussianNBNoAllocations(t *testing.T) {
 	dst := m.PredictProba(x, nil)
 	if n := testing.AllocsPerRun(100, func() { dst = m.PredictProba(x, dst); m.Learn(x, 1) }); n != 0 {
 		t.Errorf("%v allocs per sample", n)
+	}
+}
+
+// TestLogLikelihoodPaths holds the fast path (densityProduct) to the
+// general one bit for bit, on classes whose products leave [1e-140, 1e140]
+// and whose exponents leave exp's range, with missing features and
+// features the class never saw.
+func TestLogLikelihoodPaths(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	general := func(xs, mean, neg2v, norms []float64) float64 {
+		ll, prod := 0.0, 1.0
+		for i, xi := range xs {
+			if xi != xi {
+				continue
+			}
+			f := 1e-9
+			if i < len(mean) {
+				f += pdf(xi, mean[i], neg2v[i], norms[i])
+			}
+			prod *= f
+			if prod < 1e-140 || (i < len(mean) && prod > 1e140) {
+				ll += math.Log(prod)
+				prod = 1
+			}
+		}
+		return ll + math.Log(prod)
+	}
+	fast := 0
+	for trial := 0; trial < 20000; trial++ {
+		n := 1 + r.Intn(40)
+		k := r.Intn(n + 1)
+		xs := make([]float64, n)
+		mean, neg2v, norms := make([]float64, k), make([]float64, k), make([]float64, k)
+		for i := range xs {
+			xs[i] = r.NormFloat64() * math.Pow(10, float64(r.Intn(6)))
+			if r.Intn(8) == 0 {
+				xs[i] = math.NaN()
+			}
+		}
+		for i := range mean {
+			mean[i] = r.NormFloat64()
+			s := math.Pow(10, float64(r.Intn(24)-16))
+			if r.Intn(10) == 0 {
+				s = 0
+			}
+			neg2v[i], norms[i] = variance(3, s)
+		}
+		want := general(xs, mean, neg2v, norms)
+		got := logLikelihood(xs, mean, neg2v, norms)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("trial %d: %v, general path %v", trial, got, want)
+		}
+		if _, ok := densityProduct(xs[:k], mean, neg2v, norms); ok {
+			fast++
+		}
+	}
+	if fast < 2000 || fast > 18000 {
+		t.Errorf("fast path taken %d times of 20000: both paths should be exercised", fast)
 	}
 }

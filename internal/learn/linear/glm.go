@@ -57,11 +57,12 @@ func newGLM(loss string, opt *Optimizer) GLM {
 // raw is w·x + intercept over the present features.
 func (m *GLM) raw(x *learn.Row) float64 {
 	s := 0.0
-	w := m.W
-	for i, xi := range x.X {
-		if i >= len(w) {
-			break
-		}
+	xs, w := x.X, m.W
+	if len(xs) > len(w) {
+		xs = xs[:len(w)]
+	}
+	w = w[:len(xs)]
+	for i, xi := range xs {
 		if xi == xi { // not NaN
 			s += w[i] * xi
 		}
@@ -118,9 +119,17 @@ func (m *GLM) growTo(n int) {
 
 // learn is River's GLM.learn_one with weight 1.
 func (m *GLM) learn(x *learn.Row, y float64) {
-	m.growTo(len(x.X))
+	if len(m.W) < len(x.X) {
+		m.growTo(len(x.X))
+	}
 	lg := m.gradient(y, m.raw(x))
-	lg = max(-m.Clip, min(m.Clip, lg))
+	// River's clamp; two compares are what max(-c, min(c, lg)) gives for
+	// c > 0, NaN and signed zeros included, without their NaN handling.
+	if lg > m.Clip {
+		lg = m.Clip
+	} else if lg < -m.Clip {
+		lg = -m.Clip
+	}
 	m.Intercept -= m.InterceptLR * lg
 	o := m.Opt
 	o.begin()

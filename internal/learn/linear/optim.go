@@ -125,6 +125,12 @@ func grow(s []float64, n int) []float64 {
 // begin prepares one step (River computes Adam's corrected rate once per
 // step from the iteration count before it is incremented).
 func (o *Optimizer) begin() {
+	if o.code != codeSGD { // SGD, the common case, has nothing to prepare
+		o.prepare()
+	}
+}
+
+func (o *Optimizer) prepare() {
 	if o.code == codeUnset {
 		o.code = kindCode(o.Kind)
 	}
@@ -141,6 +147,7 @@ func (o *Optimizer) step(w []float64, x []float64, lg, l2 float64) {
 	switch o.code {
 	case codeSGD:
 		lr := o.LR
+		w = w[:len(x)] // the weights have grown to x: no bounds checks below
 		if l2 == 0 {
 			for i, xi := range x {
 				if xi == xi {
