@@ -139,8 +139,12 @@ func (m *HAT) PredictProba(x *learn.Row, dst []float64) []float64 {
 		s += p
 	}
 	if s != 0 {
+		// River multiplies by the reciprocal (scale_values_in_dict(d, 1/s)).
+		// Dividing can differ in the last bit, and for p within a few ulps
+		// of 1 that bit moves -log(1-p) visibly.
+		r := 1 / s
 		for i := range dst {
-			dst[i] /= s
+			dst[i] *= r
 		}
 	}
 	return dst
@@ -180,8 +184,9 @@ func (m *HAT) leafProba(l *hatLeaf, x *learn.Row) bool {
 		s += m.proba[c]
 	}
 	if f := s * l.ErrAvg * l.ErrAvg; f != 0 {
+		r := 1 / f // as River: times the reciprocal, see PredictProba
 		for _, c := range l.C.Stats.Cls {
-			m.proba[c] /= f
+			m.proba[c] *= r
 		}
 	}
 	return true
@@ -278,12 +283,10 @@ func (m *HAT) learnBranch(n *node[hatLeaf], x *learn.Row, y int, w float64, pare
 	if m.leafVote(leaf.Leaf, x) == y {
 		e = 0
 	}
-	// A rising error grows an alternate subtree at this level, unless one
-	// is already growing: River 0.21.1 tests `error_change and not
-	// self._alternate_tree`, and a drift seen while an alternate exists
-	// goes on to the switch test instead (replacing the alternate there
-	// was the 1-point gap on elec2).
-	if errUpdate(a.Det, &a.ErrN, &a.ErrAvg, e) && a.Alt == nil {
+	// A rising error grows a new alternate subtree at this level, replacing
+	// any alternate already growing (River's AdaBranchClassifier has no
+	// `not self._alternate_tree` test; only the regressor does).
+	if errUpdate(a.Det, &a.ErrN, &a.ErrAvg, e) {
 		a.ErrN, a.ErrAvg = 0, 0
 		a.Alt = m.newLeaf(dist{}, n.Depth)
 	} else if a.Alt != nil {
@@ -293,6 +296,10 @@ func (m *HAT) learnBranch(n *node[hatLeaf], x *learn.Row, y int, w float64, pare
 			k := 1.0/altN + 1.0/a.ErrN
 			bound := math.Sqrt(2.0 * old * (1.0 - old) * math.Log(2.0/m.h.SwitchSignificance) * k)
 			if bound < old-altErr {
+				// River's kill_tree_children: the replaced subtree's
+				// branches drop their alternates before this sample goes
+				// on down it, so those draw no bootstrap weight.
+				dropAlts(n)
 				if parent != nil {
 					parent.Children[pb] = a.Alt
 					a.Alt = nil
@@ -409,3 +416,13 @@ func (m *HAT) UnmarshalBinary(b []byte) error {
 
 // SetMinClasses sets Options.MinClasses (2 for a binary task).
 func (m *HAT) SetMinClasses(n int) { m.t.o.MinClasses = n }
+
+// dropAlts removes the alternates of the branches below n (not n's own).
+func dropAlts(n *node[hatLeaf]) {
+	for _, c := range n.Children {
+		if c.Leaf == nil {
+			c.Ada.Alt = nil
+			dropAlts(c)
+		}
+	}
+}
