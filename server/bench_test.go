@@ -15,9 +15,12 @@ import (
 	"github.com/olops/olops/internal/learn"
 )
 
+// benchServer starts a logreg server; durability "" keeps the default.
 func benchServer(b *testing.B, durability string) string {
 	cfg := config.Default("logreg", "y", learn.Binary)
-	cfg.Spec.Durability = durability
+	if durability != "" {
+		cfg.Spec.Durability = durability
+	}
 	urls := make(chan string, 1)
 	srv, err := New(context.Background(), cfg, Options{DataDir: b.TempDir(), PublicAddr: "127.0.0.1:0", ManagementAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), OnListen: func(p, _ string) { urls <- p }})
