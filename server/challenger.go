@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/gob"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -127,15 +126,32 @@ func (c *challenger) report() api.Challenger {
 var errNoChallenger = &reqError{status: http.StatusNotFound,
 	body: api.Error{Error: "no challenger is running: start one with PUT /v1/challenger"}}
 
-// startChallenger replaces any challenger with a fresh one from cfg and
-// snapshots, so that a restart keeps it. Learner goroutine only.
+// startChallenger replaces any challenger with a fresh one from cfg.
+// Learner goroutine only.
 func (s *Server) startChallenger(cfg *config.Config) error {
-	s.mu.Lock()
 	c, err := newChallenger(cfg, s.seq)
 	if err != nil {
-		s.mu.Unlock()
 		return &reqError{status: http.StatusUnprocessableEntity, body: api.Error{Error: err.Error()}}
 	}
+	return s.setChallenger(c)
+}
+
+// dropChallenger stops the challenger. Learner goroutine only.
+func (s *Server) dropChallenger() error {
+	s.mu.Lock()
+	none := s.m.ch == nil
+	s.mu.Unlock()
+	if none {
+		return errNoChallenger
+	}
+	return s.setChallenger(nil)
+}
+
+// setChallenger makes c (nil: none) the live model's challenger and
+// snapshots, so that a restart keeps the change; when that fails, the
+// previous one stays, as in the store. Learner goroutine only.
+func (s *Server) setChallenger(c *challenger) error {
+	s.mu.Lock()
 	prev := s.m.ch
 	s.m.ch = c
 	snap, err := s.snapshotLocked()
@@ -145,31 +161,6 @@ func (s *Server) startChallenger(cfg *config.Config) error {
 		return err
 	}
 	s.mu.Unlock()
-	return s.writeChallengerSnapshot(snap, prev)
-}
-
-// dropChallenger stops the challenger, durably. Learner goroutine only.
-func (s *Server) dropChallenger() error {
-	s.mu.Lock()
-	prev := s.m.ch
-	if prev == nil {
-		s.mu.Unlock()
-		return errNoChallenger
-	}
-	s.m.ch = nil
-	snap, err := s.snapshotLocked()
-	if err != nil {
-		s.m.ch = prev
-		s.mu.Unlock()
-		return err
-	}
-	s.mu.Unlock()
-	return s.writeChallengerSnapshot(snap, prev)
-}
-
-// writeChallengerSnapshot stores snap; when that fails the live model gets
-// back its previous challenger, as the store still has it.
-func (s *Server) writeChallengerSnapshot(snap *store.Snapshot, prev *challenger) error {
 	if err := s.st.Apply(store.Write{Snapshot: snap, Keep: s.cfg.Load().Spec.Snapshots.Keep}); err != nil {
 		s.mu.Lock()
 		s.m.ch = prev
@@ -234,14 +225,8 @@ func (s *Server) handlePutChallenger(w http.ResponseWriter, r *http.Request) {
 	live := s.cfg.Load()
 	cfg := live
 	if len(bytes.TrimSpace(body)) > 0 {
-		var err error
-		if cfg, err = config.Parse(body, "request body"); err != nil {
-			var ce *config.Error
-			e := api.Error{Error: err.Error()}
-			if errors.As(err, &ce) {
-				e.Field, e.Line = ce.Field, ce.Line
-			}
-			writeErr(w, http.StatusUnprocessableEntity, e)
+		var ok bool
+		if cfg, ok = parseConfig(w, body); !ok {
 			return
 		}
 		// It learns the champion's events and is compared on them.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -240,7 +241,7 @@ func TestChallengerDrop(t *testing.T) {
 		t.Fatalf("learns %d, want 50", m.Counters.Learns)
 	}
 	var e *client.Error
-	if _, err := s.mgmt.StartChallenger(ctx, []byte("apiVersion: olops.dev/v1\nkind: Model\n")); err == nil || !asErr(err, &e) || e.Status != http.StatusUnprocessableEntity {
+	if _, err := s.mgmt.StartChallenger(ctx, []byte("apiVersion: olops.dev/v1\nkind: Model\n")); !errors.As(err, &e) || e.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("an invalid config: %v, want 422", err)
 	}
 }
@@ -252,12 +253,4 @@ func mustMarshal(t *testing.T, cfg *config.Config) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func asErr(err error, target **client.Error) bool {
-	e, ok := err.(*client.Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }

@@ -78,6 +78,20 @@ func (s *Server) handlePutModel(w http.ResponseWriter, r *http.Request) {
 	}
 	body := bytes.Clone(b)
 	release()
+	cfg, ok := parseConfig(w, body)
+	if !ok {
+		return
+	}
+	if err := s.do(r.Context(), func() error { return s.replace(cfg, "before config change", "config change") }); err != nil {
+		s.cmdError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.info())
+}
+
+// parseConfig parses a config sent in a request, or answers 422 with the
+// field and line at fault.
+func parseConfig(w http.ResponseWriter, body []byte) (*config.Config, bool) {
 	cfg, err := config.Parse(body, "request body")
 	if err != nil {
 		var ce *config.Error
@@ -86,13 +100,9 @@ func (s *Server) handlePutModel(w http.ResponseWriter, r *http.Request) {
 			e.Field, e.Line = ce.Field, ce.Line
 		}
 		writeErr(w, http.StatusUnprocessableEntity, e)
-		return
+		return nil, false
 	}
-	if err := s.do(r.Context(), func() error { return s.replace(cfg, "before config change", "config change") }); err != nil {
-		s.cmdError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.info())
+	return cfg, true
 }
 
 func (s *Server) handlePatchModel(w http.ResponseWriter, r *http.Request) {

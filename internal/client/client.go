@@ -312,24 +312,36 @@ func (c *Client) Model(ctx context.Context) (*api.Model, error) {
 // PutModel replaces the model's config with doc, an olops.yaml document in
 // YAML or JSON (PUT /v1/model); the server keeps the old state as a version.
 func (c *Client) PutModel(ctx context.Context, doc []byte) (*api.Model, error) {
-	const path = "/v1/model"
-	req, cancel := c.request(ctx)
-	defer cancel()
-	ct := "application/yaml"
-	if t := bytes.TrimSpace(doc); len(t) > 0 && t[0] == '{' {
-		ct = "application/json"
-	}
-	resp, err := req.SetHeader("Content-Type", ct).SetHeader("Accept", "application/json").SetBody(doc).Put(path)
-	if err := c.check(ctx, http.MethodPut, path, resp, err); err != nil {
+	var out api.Model
+	if err := c.putDoc(ctx, "/v1/model", doc, &out); err != nil {
 		return nil, err
 	}
-	var out api.Model
+	return &out, nil
+}
+
+// putDoc PUTs an olops.yaml document, YAML or JSON (none when doc is
+// empty), and decodes the JSON reply into out.
+func (c *Client) putDoc(ctx context.Context, path string, doc []byte, out any) error {
+	req, cancel := c.request(ctx)
+	defer cancel()
+	req.SetHeader("Accept", "application/json")
+	if len(doc) > 0 {
+		ct := "application/yaml"
+		if t := bytes.TrimSpace(doc); len(t) > 0 && t[0] == '{' {
+			ct = "application/json"
+		}
+		req.SetHeader("Content-Type", ct).SetBody(doc)
+	}
+	resp, err := req.Put(path)
+	if err := c.check(ctx, http.MethodPut, path, resp, err); err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(resp.Body())) > 0 {
-		if err := json.Unmarshal(resp.Body(), &out); err != nil {
-			return nil, fmt.Errorf("PUT %s%s: reply is not the expected JSON: %v", c.base, path, err)
+		if err := json.Unmarshal(resp.Body(), out); err != nil {
+			return fmt.Errorf("PUT %s%s: reply is not the expected JSON: %v", c.base, path, err)
 		}
 	}
-	return &out, nil
+	return nil
 }
 
 // PatchModel changes run-time hyperparameters (PATCH /v1/model), e.g.
@@ -519,24 +531,9 @@ func readSSE(r io.Reader, fn func(name string, data []byte)) error {
 // with doc empty a fresh model of the served config. It replaces a
 // running challenger.
 func (c *Client) StartChallenger(ctx context.Context, doc []byte) (*api.Challenger, error) {
-	const path = "/v1/challenger"
-	req, cancel := c.request(ctx)
-	defer cancel()
-	ct := "application/yaml"
-	if t := bytes.TrimSpace(doc); len(t) > 0 && t[0] == '{' {
-		ct = "application/json"
-	}
-	req.SetHeader("Accept", "application/json")
-	if len(doc) > 0 {
-		req.SetHeader("Content-Type", ct).SetBody(doc)
-	}
-	resp, err := req.Put(path)
-	if err := c.check(ctx, http.MethodPut, path, resp, err); err != nil {
-		return nil, err
-	}
 	var out api.Challenger
-	if err := json.Unmarshal(resp.Body(), &out); err != nil {
-		return nil, fmt.Errorf("PUT %s%s: reply is not the expected JSON: %v", c.base, path, err)
+	if err := c.putDoc(ctx, "/v1/challenger", doc, &out); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }
