@@ -153,7 +153,7 @@ func (s *Server) dropChallenger() error {
 func (s *Server) setChallenger(c *challenger) error {
 	s.mu.Lock()
 	prev := s.m.ch
-	s.m.ch = c
+	s.m.ch, s.m.chLost = c, ""
 	snap, err := s.snapshotLocked()
 	if err != nil {
 		s.m.ch = prev

@@ -175,9 +175,6 @@ func (s *Server) run(batch []*job, commits chan<- *commit) {
 
 var errPaused = &api.Error{Error: "learning is paused: resume it with POST /v1/learning/resume on the management API"}
 
-// runLearns applies and commits one batch of learn and stream jobs.
-func (s *Server) runLearns(batch []*job) { s.commitBatch(s.applyBatch(batch)) }
-
 // logBuf holds one batch's encoded events.
 type logBuf struct {
 	events []store.Event

@@ -232,3 +232,7 @@ func TestStreamBufReusesStrings(t *testing.T) {
 		t.Error("the name was allocated again")
 	}
 }
+
+// runLearns applies and commits one batch of learn and stream jobs, as
+// the learner goroutine does.
+func (s *Server) runLearns(batch []*job) { s.commitBatch(s.applyBatch(batch)) }
