@@ -30,6 +30,12 @@ func promLabel(v string) string {
 	return r.Replace(v)
 }
 
+// promChallenger is what /metrics shows of a running challenger.
+type promChallenger struct {
+	learns                                       uint64
+	overall, rolling, champOverall, champRolling map[string]float64
+}
+
 // handleProm writes the Prometheus text exposition format (0.0.4).
 func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -40,6 +46,18 @@ func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
 	c := s.countersLocked()
 	ver := s.version
 	warning := m.det != nil && m.det.Warning()
+	// The challenger's scores and the champion's over the same events
+	// (the comparison GET /v1/challenger makes), while one runs.
+	var ch *promChallenger
+	if x := m.ch; x != nil {
+		ch = &promChallenger{
+			learns:       x.m.learns,
+			overall:      metricValues(x.m.set, false),
+			rolling:      metricValues(x.m.set, true),
+			champOverall: metricValues(x.champ, false),
+			champRolling: metricValues(x.champ, true),
+		}
+	}
 	s.mu.Unlock()
 
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -66,19 +84,34 @@ func (s *Server) handleProm(w http.ResponseWriter, r *http.Request) {
 	metric("olops_drift_warning", "gauge", "1 while the drift detector is in its warning zone.", warn)
 	metric("olops_uptime_seconds", "gauge", "Seconds since the server started.", timeSince(s.started))
 
-	fmt.Fprintf(bw, "# HELP olops_metric Model quality metrics, overall and over the rolling window.\n# TYPE olops_metric gauge\n")
-	for _, scope := range []struct {
-		name string
-		vals map[string]float64
-	}{{"overall", overall}, {"rolling", rolling}} {
-		keys := make([]string, 0, len(scope.vals))
-		for k := range scope.vals {
-			keys = append(keys, k)
+	metrics := func(n, help string, overall, rolling map[string]float64) {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s gauge\n", n, help, n)
+		for _, scope := range []struct {
+			name string
+			vals map[string]float64
+		}{{"overall", overall}, {"rolling", rolling}} {
+			keys := make([]string, 0, len(scope.vals))
+			for k := range scope.vals {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(bw, "%s{%s,task=\"%s\",metric=\"%s\",window=\"%s\"} %s\n", n, lbl, task, promLabel(k), scope.name, promFloat(scope.vals[k]))
+			}
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(bw, "olops_metric{%s,task=\"%s\",metric=\"%s\",window=\"%s\"} %s\n", lbl, task, promLabel(k), scope.name, promFloat(scope.vals[k]))
-		}
+	}
+	metrics("olops_metric", "Model quality metrics, overall and over the rolling window.", overall, rolling)
+
+	running := 0.0
+	if ch != nil {
+		running = 1
+	}
+	metric("olops_challenger_running", "gauge", "1 while a challenger learns in shadow beside the model, else 0.", running)
+	if ch != nil {
+		// A gauge, not a counter: a new challenger starts again from 0.
+		metric("olops_challenger_events", "gauge", "Events the running challenger has learned since it started.", float64(ch.learns))
+		metrics("olops_challenger_metric", "The running challenger's quality metrics over the events it learned, overall and over the rolling window.", ch.overall, ch.rolling)
+		metrics("olops_challenger_champion_metric", "The served model's quality metrics over the same events as the challenger's, to compare with olops_challenger_metric.", ch.champOverall, ch.champRolling)
 	}
 
 	fmt.Fprintf(bw, "# HELP olops_request_duration_seconds Request handling time by route (stream_line: each /v1/stream line, from read to answered).\n# TYPE olops_request_duration_seconds histogram\n")

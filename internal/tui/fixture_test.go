@@ -17,11 +17,12 @@ var t0 = time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
 
 // fakeSource records the actions the model asks for.
 type fakeSource struct {
-	mu        sync.Mutex
-	calls     []string
-	rollbacks []int
-	learning  bool
-	versions  []api.Version
+	mu         sync.Mutex
+	calls      []string
+	rollbacks  []int
+	learning   bool
+	versions   []api.Version
+	challenger *api.Challenger // nil: none runs
 }
 
 func (f *fakeSource) record(s string) {
@@ -52,6 +53,15 @@ func (f *fakeSource) Versions(ctx context.Context) ([]api.Version, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]api.Version(nil), f.versions...), nil
+}
+func (f *fakeSource) Challenger(ctx context.Context) (*api.Challenger, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.challenger == nil {
+		return nil, nil
+	}
+	c := *f.challenger
+	return &c, nil
 }
 func (f *fakeSource) Events(ctx context.Context, fn func(api.Event)) error {
 	<-ctx.Done()
@@ -93,6 +103,16 @@ func testVersions() []api.Version {
 		{Version: 1, Created: t0.Add(-time.Hour), Learns: 0, Note: "initial"},
 		{Version: 2, Created: t0.Add(-30 * time.Minute), Learns: 8000, Note: "nightly"},
 		{Version: 3, Created: t0.Add(-time.Minute), Learns: 12000, Current: true},
+	}
+}
+
+// testChallenger is a logreg challenger after learns events, worse than
+// the champion on accuracy by 0.0080.
+func testChallenger(learns uint64) *api.Challenger {
+	return &api.Challenger{
+		Model: "logreg", Started: t0.Add(-time.Minute), StartSeq: 17000, Learns: learns, Metric: "accuracy",
+		Challenger: map[string]float64{"accuracy": 0.8612, "f1": 0.8521, "logloss": 0.3716, "roc_auc": 0.9125},
+		Champion:   map[string]float64{"accuracy": 0.8692, "f1": 0.8570, "logloss": 0.3525, "roc_auc": 0.9188},
 	}
 }
 

@@ -70,6 +70,14 @@ type EventMsg struct {
 	Event  api.Event
 }
 
+// ChallengerMsg is the target's challenger, read about once a second;
+// nil when none runs.
+type ChallengerMsg struct {
+	Target     int
+	Time       time.Time
+	Challenger *api.Challenger
+}
+
 // ActionMsg is the outcome of a key's action (snapshot, rollback, pause,
 // resume), with the target's model and versions read after it.
 type ActionMsg struct {
@@ -114,6 +122,8 @@ type target struct {
 	seq     int     // points ever appended: points[i] is number seq-len(points)+i
 	markers []int   // point numbers where a drift was detected
 	pending int     // live drifts that wait for the next point
+
+	challenger *api.Challenger // the running challenger, or nil
 
 	drifts   []api.DriftEvent // newest last
 	versions []api.Version    // as the server lists them
@@ -180,6 +190,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case EventMsg:
 		if t := m.target(msg.Target); t != nil {
 			t.applyEvent(msg.Event)
+		}
+	case ChallengerMsg:
+		if t := m.target(msg.Target); t != nil {
+			t.see(msg.Time)
+			t.challenger = msg.Challenger
 		}
 	case ActionMsg:
 		m.applyAction(msg)

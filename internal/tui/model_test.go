@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/olops/olops/internal/api"
 )
 
 func TestMain(m *testing.M) {
@@ -427,4 +429,68 @@ func TestModelList(t *testing.T) {
 			t.Fatalf("with one model the footer should not offer l:\n%s", screen)
 		}
 	})
+}
+
+func TestChallengerLine(t *testing.T) {
+	challenger := ChallengerMsg{Target: 0, Time: t0.Add(40 * time.Second), Challenger: testChallenger(3000)}
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			screen := start(t, sz.w, sz.h).send(stream(false)...).send(challenger).screen()
+			golden.RequireEqual(t, screen)
+			want := "challenger logreg · 3,000 events · accuracy 0.8612 vs champion 0.8692 · worse by 0.0080"
+			if sz.w < ansi.StringWidth(want) {
+				want = "challenger logreg · 3,000 events · accuracy 0.8612 vs 0.8692 · worse by 0.0080"
+			}
+			if lines := strings.Split(screen, "\n"); strings.TrimRight(lines[3], " ") != want {
+				t.Fatalf("line 4 is %q, want %q:\n%s", lines[3], want, screen)
+			}
+			// Once it is promoted or dropped the screen is as without one.
+			gone := start(t, sz.w, sz.h).send(stream(false)...).send(challenger, ChallengerMsg{Target: 0, Time: t0.Add(41 * time.Second)}).screen()
+			never := start(t, sz.w, sz.h).send(stream(false)...).send(ChallengerMsg{Target: 0, Time: t0.Add(41 * time.Second)}).screen()
+			if strings.Contains(never, "challenger") || gone != never {
+				t.Fatalf("without a challenger the screen should not show one:\n%s\nafter one went:\n%s", never, gone)
+			}
+		})
+	}
+	// Every size still fills the screen exactly.
+	for _, sz := range []struct{ w, h int }{{60, 16}, {80, 24}, {200, 60}} {
+		var m tea.Model = New([]Target{{Name: "sea", URL: "u"}})
+		m, _ = m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+		for _, msg := range append(stream(true), challenger) {
+			m, _ = m.Update(msg)
+		}
+		lines := strings.Split(m.View().Content, "\n")
+		if len(lines) != sz.h {
+			t.Fatalf("%dx%d: %d lines", sz.w, sz.h, len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w != sz.w {
+				t.Fatalf("%dx%d: line %d is %d cells wide: %q", sz.w, sz.h, i, w, ansi.Strip(l))
+			}
+		}
+	}
+}
+
+func TestChallengerVerdict(t *testing.T) {
+	better := testChallenger(500)
+	better.Metric, better.Better = "logloss", true // lower is better
+	better.Challenger["logloss"], better.Champion["logloss"] = 0.1, 0.35
+	even := testChallenger(500)
+	even.Challenger["accuracy"] = even.Champion["accuracy"]
+	fresh := testChallenger(0)
+	fresh.Challenger, fresh.Champion = map[string]float64{}, map[string]float64{}
+	for _, tc := range []struct {
+		c    *api.Challenger
+		want string
+	}{
+		{better, "challenger logreg · 500 events · logloss 0.1000 vs champion 0.3500 · better by 0.2500"},
+		{even, "challenger logreg · 500 events · accuracy 0.8692 vs champion 0.8692 · even"},
+		{fresh, "challenger logreg · 0 events · waiting for learn events…"},
+	} {
+		m := New([]Target{{Name: "sea", URL: "u"}})
+		m.targets[0].challenger = tc.c
+		if got := ansi.Strip(m.challengerLine(m.targets[0], 120)); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
 }

@@ -21,8 +21,12 @@ func (m Model) render() string {
 	}
 	t := m.targets[m.active]
 
-	// header, connection, chart title, chart axis, footer
-	const fixed = 5
+	// header, connection, chart title, chart axis, footer; the
+	// challenger's line while one runs
+	fixed := 5
+	if t.challenger != nil {
+		fixed++
+	}
 	rest := h - fixed
 	const minChart = 3
 	// The panes take the rows they need, up to 2/5 of the screen; the
@@ -35,6 +39,9 @@ func (m Model) render() string {
 
 	lines := make([]string, 0, h)
 	lines = append(lines, m.header(t), m.connLine(t), m.chartTitle(t))
+	if t.challenger != nil {
+		lines = append(lines, m.challengerLine(t, w))
+	}
 	if chartH >= 2 {
 		vals := make([]float64, len(t.points))
 		for i, p := range t.points {
@@ -167,6 +174,38 @@ func (m Model) chartTitle(t *target) string {
 		s += st.label.Render(" · ") + st.marker.Render(fmt.Sprintf("▲ %d drift", n)) + st.label.Render(plural(n)+" marked")
 	}
 	return s
+}
+
+// challengerLine is the running challenger beside the champion: events
+// learned, and the metric the server compares them by, over those same
+// events (not the champion's overall above), with the margin.
+func (m Model) challengerLine(t *target, w int) string {
+	st := m.st
+	c := t.challenger
+	s := st.heading.Render("challenger ") + st.value.Render(c.Model) + st.label.Render(" · ") +
+		st.value.Render(thousands(c.Learns)) + st.label.Render(" events")
+	mine, ok1 := c.Challenger[c.Metric]
+	theirs, ok2 := c.Champion[c.Metric]
+	if c.Metric == "" || !ok1 || !ok2 {
+		return s + st.label.Render(" · waiting for learn events…")
+	}
+	margin := number(math.Abs(mine - theirs))
+	verdict := st.warn.Render("worse by " + margin)
+	switch {
+	case mine == theirs:
+		verdict = st.label.Render("even")
+	case c.Better:
+		verdict = st.good.Render("better by " + margin)
+	}
+	line := func(vs string) string {
+		return s + st.label.Render(" · "+c.Metric+" ") + st.value.Render(number(mine)) +
+			st.label.Render(vs) + st.value.Render(number(theirs)) + st.label.Render(" · ") + verdict
+	}
+	// Narrow screens drop the word champion rather than the margin.
+	if full := line(" vs champion "); ansi.StringWidth(full) <= w {
+		return full
+	}
+	return line(" vs ")
 }
 
 // bottomNeeds is how many rows the panes under the chart can fill.

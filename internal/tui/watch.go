@@ -17,6 +17,9 @@ type Source interface {
 	Metrics(ctx context.Context) (*api.Metrics, error)
 	Drift(ctx context.Context) (*api.Drift, error)
 	Versions(ctx context.Context) ([]api.Version, error)
+	// Challenger is the running challenger (GET /v1/challenger), or nil
+	// and no error when none runs.
+	Challenger(ctx context.Context) (*api.Challenger, error)
 	// Events follows GET /v1/events until the stream ends or ctx is done.
 	// It returns ErrNoEvents when the server has no event stream.
 	Events(ctx context.Context, fn func(api.Event)) error
@@ -106,6 +109,9 @@ func watchOnce(ctx context.Context, i int, src Source, send func(tea.Msg), o Wat
 	}
 	send(snap)
 	send(ConnMsg{Target: i, Time: o.Now(), State: Live})
+	// The event stream carries no challenger: ask for it beside.
+	stop := watchChallenger(ctx, i, src, send, o)
+	defer stop()
 
 	err = followEvents(ctx, i, src, send, o)
 	if !errors.Is(err, ErrNoEvents) {
@@ -199,5 +205,33 @@ func poll(ctx context.Context, i int, src Source, send func(tea.Msg), o WatchOpt
 			snap.Versions = []api.Version{} // none: not "unchanged"
 		}
 		send(snap)
+	}
+}
+
+// watchChallenger reads the challenger now and every o.Poll until the
+// returned func is called, which waits for it to stop so that nothing
+// arrives after the connection's end. A failed read is skipped: the
+// connection's own reads report a server that went away.
+func watchChallenger(ctx context.Context, i int, src Source, send func(tea.Msg), o WatchOptions) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(o.Poll)
+		defer tick.Stop()
+		for {
+			if c, err := src.Challenger(ctx); err == nil && ctx.Err() == nil {
+				send(ChallengerMsg{Target: i, Time: o.Now(), Challenger: c})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }

@@ -249,3 +249,47 @@ func TestChartDrawsLineAndMarks(t *testing.T) {
 		t.Fatalf("sparkline %q", s)
 	}
 }
+
+// TestWatchReadsTheChallenger: the challenger is read once connected and
+// then every poll, and never between a lost connection and the next.
+func TestWatchReadsTheChallenger(t *testing.T) {
+	count := func(got []tea.Msg, ok func(tea.Msg) bool) int {
+		n := 0
+		for _, m := range got {
+			if ok(m) {
+				n++
+			}
+		}
+		return n
+	}
+	isChallenger := func(m tea.Msg) bool { _, ok := m.(ChallengerMsg); return ok }
+	isLive := func(m tea.Msg) bool { c, ok := m.(ConnMsg); return ok && c.State == Live }
+
+	src := &fakeSource{challenger: testChallenger(42)}
+	got := collect(t, src, fast(), func(got []tea.Msg) bool { return count(got, isChallenger) >= 3 })
+	if len(got) < 3 || !isLive(got[2]) {
+		t.Fatalf("want connecting, snapshot, live, then the challenger:\n%s", describe(got))
+	}
+	for _, m := range got[3:] {
+		c, ok := m.(ChallengerMsg)
+		if !ok || c.Challenger == nil || c.Challenger.Learns != 42 {
+			t.Fatalf("after connecting, %#v; want the source's challenger, read again and again", m)
+		}
+	}
+
+	// A server that restarts again and again.
+	flaky := &flakySource{events: 2}
+	flaky.challenger = testChallenger(42)
+	got = collect(t, flaky, fast(), func(got []tea.Msg) bool { return count(got, isLive) >= 5 })
+	connected := false
+	for _, m := range got {
+		switch m := m.(type) {
+		case ConnMsg:
+			connected = m.State == Live
+		case ChallengerMsg:
+			if !connected {
+				t.Fatalf("a challenger read arrived while not connected:\n%s", describe(got))
+			}
+		}
+	}
+}

@@ -148,6 +148,30 @@ func TestMonitorEndToEnd(t *testing.T) {
 		}
 	}
 
+	// A challenger: its line shows while it runs, with the events it
+	// learned, and goes when it is dropped.
+	cli := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("olops %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	cli("challenger", "start", "--url", "http://"+mgmt)
+	waitScreen("challenger line", 20*time.Second, func(s string) bool {
+		return strings.Contains(s, "challenger logreg · 0 events · waiting for learn events…")
+	})
+	cli("replay", "--url", "http://"+pub, "--synth", "sea", "--rows", "2000", "--variant", "1", "--seed", "2", "-q")
+	s = waitScreen("challenger's 2,000 events", 20*time.Second, func(s string) bool {
+		return regexp.MustCompile(`challenger logreg · 2,000 events · accuracy \d\.\d{4} vs champion \d\.\d{4} · (better by|worse by|even)`).MatchString(s)
+	})
+	t.Logf("the monitor with a challenger:\n%s", s)
+	cli("challenger", "drop", "--url", "http://"+mgmt)
+	waitScreen("no challenger line", 20*time.Second, func(s string) bool {
+		return !strings.Contains(s, "challenger") && strings.Contains(header(s), "22,000 learned")
+	})
+
 	// A restart of the server: down, then back by itself.
 	stopServer()
 	waitScreen("lost connection", 20*time.Second, func(s string) bool {
@@ -155,7 +179,7 @@ func TestMonitorEndToEnd(t *testing.T) {
 	})
 	stopServer = startServer(t, bin, env, data, pub, mgmt)
 	waitScreen("recovered connection", 30*time.Second, func(s string) bool {
-		return strings.Contains(s, "reconnected 1×") && strings.Contains(header(s), "learning") && strings.Contains(header(s), "20,000 learned")
+		return strings.Contains(s, "reconnected 1×") && strings.Contains(header(s), "learning") && strings.Contains(header(s), "22,000 learned")
 	})
 
 	// q quits, and the process ends with code 0.

@@ -31,7 +31,8 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Watch models learn: live accuracy, drift, throughput and versions",
 		Long: `monitor is a live terminal dashboard of a model server's management API:
 the rolling metric over time with drift markers, throughput and latency,
-every metric, the drift events and the saved versions. It follows the
+every metric, the drift events and the saved versions, and a challenger
+learning in shadow beside the champion while one runs. It follows the
 server's event stream (or polls when there is none) and reconnects by
 itself when the server restarts.
 
@@ -187,6 +188,16 @@ func (s source) Events(ctx context.Context, fn func(api.Event)) error {
 		return tui.ErrNoEvents
 	}
 	return err
+}
+
+// Challenger maps the server's 404 (none runs, or a server without
+// challengers) to none.
+func (s source) Challenger(ctx context.Context) (*api.Challenger, error) {
+	c, err := s.Client.Challenger(ctx)
+	if client.NotFound(err) {
+		return nil, nil
+	}
+	return c, err
 }
 
 // Rollback drops the model the client returns: the TUI reads it again.

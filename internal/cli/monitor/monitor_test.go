@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/olops/olops/internal/api"
@@ -148,5 +149,39 @@ func TestSourceEvents(t *testing.T) {
 	err = source{client.New(srv.URL, "wrong")}.Events(context.Background(), func(api.Event) {})
 	if err == nil || errors.Is(err, tui.ErrNoEvents) || !client.IsAuth(err) {
 		t.Fatalf("a refused token gave %v, want an auth error", err)
+	}
+}
+
+func TestSourceChallenger(t *testing.T) {
+	var running atomic.Bool
+	running.Store(true)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/challenger", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Header.Get("Authorization") != "Bearer secret":
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":"bad token"}`)
+		case running.Load():
+			fmt.Fprint(w, `{"model":"logreg","learns":3000,"metric":"accuracy","challenger":{"accuracy":0.97},"champion":{"accuracy":0.98}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error":"no challenger is running: start one with PUT /v1/challenger"}`)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx := context.Background()
+
+	c, err := source{client.New(srv.URL, "secret")}.Challenger(ctx)
+	if err != nil || c == nil || c.Model != "logreg" || c.Learns != 3000 || c.Champion["accuracy"] != 0.98 {
+		t.Fatalf("a running challenger: %+v, err %v", c, err)
+	}
+	running.Store(false)
+	if c, err := (source{client.New(srv.URL, "secret")}).Challenger(ctx); c != nil || err != nil {
+		t.Fatalf("none running (404): %+v, err %v; want nil, nil", c, err)
+	}
+	if c, err := (source{client.New(srv.URL, "wrong")}).Challenger(ctx); c != nil || !client.IsAuth(err) {
+		t.Fatalf("a refused token: %+v, err %v; want the auth error, not none", c, err)
 	}
 }
