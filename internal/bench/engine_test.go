@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,5 +43,22 @@ func TestRiverRefsCoverElec2(t *testing.T) {
 	}
 	if n < 6 {
 		t.Errorf("%d elec2 references, want the 6 classifiers", n)
+	}
+}
+
+// TestRiverHereCoversElec2 holds the embedded side-by-side times to every
+// classifier the reference file times on elec2.
+func TestRiverHereCoversElec2(t *testing.T) {
+	var here riverHere
+	if err := json.Unmarshal(riverHereJSON, &here); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"logreg", "perceptron", "gnb", "hoeffding", "hat", "arf"} {
+		if here.USPerSample[m] <= 0 {
+			t.Errorf("%s: no time measured here", m)
+		}
+	}
+	if here.Measured == "" || here.River == "" || here.Method == "" {
+		t.Error("river_here.json does not say when, what and how it measured")
 	}
 }

@@ -38,6 +38,10 @@ func numericOut(x, out *learn.Row) {
 	out.C = x.C
 }
 
+// WideLoops reports whether the StandardScaler's vector loops run (see
+// scale_simd.go), for the benchmarks to say.
+func WideLoops() bool { return wide }
+
 // StandardScaler scales each numeric feature to zero mean and unit
 // variance with running (Welford) estimates, as River's StandardScaler
 // does: the population variance, and 0 for a feature whose variance is 0.
@@ -90,6 +94,18 @@ func (s *StandardScaler) LearnTransform(x, out *learn.Row) {
 	numericOut(x, out)
 	xs, o := x.X[:n], out.X[:n]
 	counts, means, vars, stds := s.Counts[:n], s.Means[:n], s.Vars[:n], s.stds[:n]
+	k := 0
+	if wide {
+		k = learnTransformWide(xs, o, counts, means, vars, stds)
+	}
+	if k < n {
+		learnTransform(xs[k:], o[k:], counts[k:], means[k:], vars[k:], stds[k:])
+	}
+}
+
+// learnTransform is LearnTransform's loop over equal-length slices.
+func learnTransform(xs, o, counts, means, vars, stds []float64) {
+	o, counts, means, vars, stds = o[:len(xs)], counts[:len(xs)], means[:len(xs)], vars[:len(xs)], stds[:len(xs)]
 	for i, xi := range xs {
 		if xi != xi { // missing: not learned, stays missing
 			o[i] = xi
@@ -118,7 +134,12 @@ func (s *StandardScaler) Transform(x, out *learn.Row) {
 	n := min(len(x.X), len(s.Means))
 	xs, o := x.X[:n], out.X[:n]
 	means, stds := s.Means[:n], s.stds[:n]
-	for i, xi := range xs {
+	k := 0
+	if wide {
+		k = transformWide(xs, o, means, stds)
+	}
+	for i := k; i < n; i++ {
+		xi := xs[i]
 		sd := stds[i]
 		switch {
 		case xi != xi: // missing stays missing

@@ -310,6 +310,11 @@ func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 			continue
 		}
 		v := math.Log(w / tot)
+		// River's Σ log p as the log of a product wherever that is safe:
+		// a factor within [1e-150, 1e150] joins the product, which is
+		// logged whenever it leaves [1e-140, 1e140]; the rest are logged
+		// alone. One log per class instead of one per feature.
+		prod := 1.0
 		for j, f := range l.Feats {
 			fi := int(f)
 			if !present(x, fi) {
@@ -322,11 +327,18 @@ func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 			} else {
 				p = s.condProbaNum(x.X[fi], int(cl))
 			}
-			if p > 0 {
+			switch {
+			case !(p > 0):
+			case p < 1e-150 || p > 1e150:
 				v += math.Log(p)
+			default:
+				if prod *= p; prod < 1e-140 || prod > 1e140 {
+					v += math.Log(prod)
+					prod = 1
+				}
 			}
 		}
-		c.votes[i] = v
+		c.votes[i] = v + math.Log(prod)
 	}
 	return true
 }
