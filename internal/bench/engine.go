@@ -19,6 +19,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/bayes"
 	"github.com/olops/olops/internal/learn/eval"
 	"github.com/olops/olops/internal/learn/models"
 	"github.com/olops/olops/internal/learn/preprocess"
@@ -186,7 +187,7 @@ func engineSection(ctx context.Context, w io.Writer) error {
 		tablewriter.WithRowAlignment(tw.AlignRight),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 	)
-	t.Header([]string{"dataset", "model", "olops µs/sample", "median", "River µs/sample", "ratio", "target", "River here", "ratio here"})
+	t.Header([]string{"dataset", "model", "olops µs/sample", "median", "River µs/sample", "ratio", "River here", "ratio here", "target"})
 	var rows [][]string
 	times := func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "×" }
 	for _, ref := range refs {
@@ -208,17 +209,21 @@ func engineSection(ctx context.Context, w io.Writer) error {
 			rows = append(rows, []string{ref.Dataset, model, "error", "-", river, "-", "-", "-", "-"})
 			continue
 		}
+		// The target is judged against River timed here where it was,
+		// else against the reference file.
 		ratio := ref.USPerSample / tm.fastest
-		mark := "ok"
-		if ratio < target(model) {
-			mark = "below"
-		}
+		judged := ratio
 		hereCol, hereRatio := "-", "-"
 		if us, ok := here.USPerSample[model]; ok && ref.Dataset == "elec2.csv.gz" {
-			hereCol, hereRatio = fmt.Sprintf("%.2f", us), times(us/tm.fastest)
+			judged = us / tm.fastest
+			hereCol, hereRatio = fmt.Sprintf("%.2f", us), times(judged)
+		}
+		mark := "ok"
+		if judged < target(model) {
+			mark = "below"
 		}
 		rows = append(rows, []string{ref.Dataset, model, fmt.Sprintf("%.3f", tm.fastest), fmt.Sprintf("%.3f", tm.median), river,
-			times(ratio), fmt.Sprintf("%.0f× %s", target(model), mark), hereCol, hereRatio})
+			times(ratio), hereCol, hereRatio, fmt.Sprintf("%.0f× %s", target(model), mark)})
 	}
 	if err := t.Bulk(rows); err != nil {
 		return err
@@ -227,12 +232,15 @@ func engineSection(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w, "olops: the fastest and the median of at least 11 predict+learn passes over pre-parsed rows, wall time.")
-	fmt.Fprintln(w, "River: the reference file's time (the median on a busy 2-core machine). ratio = River / olops (fastest pass); the target is on it.")
-	fmt.Fprintf(w, "River here: %s, measured %s on %s; %s.\n", here.River, here.Measured, here.Machine, here.Method)
-	vec := "off: one feature at a time (build with GOEXPERIMENT=simd on an AVX2 machine, as make bench does)"
-	if preprocess.WideLoops() {
-		vec = "on (GOEXPERIMENT=simd, AVX2)"
+	fmt.Fprintln(w, "River: the reference file's time (the median on a busy 2-core machine). ratio = River / olops (fastest pass).")
+	fmt.Fprintf(w, "River here: %s, measured %s on %s; %s. The target is on this ratio where there is one.\n", here.River, here.Measured, here.Machine, here.Method)
+	onOff := func(on bool) string {
+		if on {
+			return "on"
+		}
+		return "off"
 	}
-	fmt.Fprintln(w, "Vector loops (StandardScaler, GaussianNB): "+vec)
+	fmt.Fprintf(w, "Vector loops (GOEXPERIMENT=simd, as make bench builds): StandardScaler (AVX2) %s, GaussianNB (AVX-512) %s.\n",
+		onOff(preprocess.WideLoops()), onOff(bayes.WideLoops()))
 	return nil
 }

@@ -34,6 +34,10 @@ type GaussianNB struct {
 	jll          []float64
 }
 
+// WideLoops reports whether the AVX-512 path runs (see gaussian_simd.go),
+// for the benchmarks to say.
+func WideLoops() bool { return wide }
+
 // New returns an empty model; minClasses as in GaussianNB.MinClasses.
 func New(minClasses int) *GaussianNB { return &GaussianNB{MinClasses: minClasses} }
 
@@ -55,10 +59,20 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		m.neg2v[y] = append(m.neg2v[y], 0)
 		m.norms[y] = append(m.norms[y], 0)
 	}
-	k := len(x.X)
-	n, mean, s := m.N[y][:k], m.Mean[y][:k], m.S[y][:k]
-	neg2v, norms := m.neg2v[y][:k], m.norms[y][:k]
-	for i, xi := range x.X {
+	xs := x.X
+	n, mean, s, neg2v, norms := m.N[y], m.Mean[y], m.S[y], m.neg2v[y], m.norms[y]
+	if wide { // 8 features at a time with AVX-512, the same bits
+		i := 0
+		for ; i+8 <= len(xs); i += 8 {
+			learn8(at8(xs, i), at8(n, i), at8(mean, i), at8(s, i), at8(neg2v, i), at8(norms, i))
+		}
+		if i == len(xs) {
+			return
+		}
+		xs, n, mean, s, neg2v, norms = xs[i:], n[i:], mean[i:], s[i:], neg2v[i:], norms[i:]
+	}
+	n, mean, s, neg2v, norms = n[:len(xs)], mean[:len(xs)], s[:len(xs)], neg2v[:len(xs)], norms[:len(xs)]
+	for i, xi := range xs {
 		if xi != xi {
 			continue
 		}
@@ -73,6 +87,9 @@ func (m *GaussianNB) Learn(x *learn.Row, y int) {
 		neg2v[i], norms[i] = variance(c, si)
 	}
 }
+
+// at8 returns the 8 values of s from i on, for the wide path.
+func at8(s []float64, i int) *[8]float64 { return (*[8]float64)(s[i : i+8]) }
 
 // variance returns -2 times River's Var.get (ddof 1, 0 below two samples)
 // and the Gaussian density's normaliser sqrt(2πv).
@@ -105,21 +122,22 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 	for _, c := range m.Counts {
 		total += c
 	}
-	m.jll = m.jll[:0]
+	// jll is m.jll's storage, kept across calls so as not to allocate.
+	jll := m.jll[:0]
 	top := math.Inf(-1)
 	for c, cnt := range m.Counts {
 		if cnt == 0 {
-			m.jll = append(m.jll, math.Inf(-1))
+			jll = append(jll, math.Inf(-1))
 			continue
 		}
 		k := min(len(x.X), len(m.neg2v[c]))
-		ll := logLikelihood(x.X, m.Mean[c][:k], m.neg2v[c][:k], m.norms[c][:k])
-		ll += math.Log(cnt / total)
-		m.jll = append(m.jll, ll)
+		ll := logLikelihood(x.X, cnt/total, m.Mean[c][:k], m.neg2v[c][:k], m.norms[c][:k])
+		jll = append(jll, ll)
 		top = max(top, ll)
 	}
+	m.jll = jll
 	sum := 0.0
-	for _, ll := range m.jll {
+	for _, ll := range jll {
 		// The top class adds exp(0), exactly 1: no call for it.
 		if d := ll - top; d == 0 {
 			sum++
@@ -128,7 +146,7 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 		}
 	}
 	lse := math.Log(sum) + top
-	for _, ll := range m.jll {
+	for _, ll := range jll {
 		dst = append(dst, math.Exp(ll-lse))
 	}
 	for len(dst) < m.MinClasses {
@@ -137,16 +155,17 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 	return dst
 }
 
-// logLikelihood is Σ log(1e-9 + pdf(x_i)) over the present features of xs
-// for one class, given the class's means, -2·variances and normalisers
-// (features past their end the class never saw: pdf 0).
-func logLikelihood(xs, mean, neg2v, norms []float64) float64 {
+// logLikelihood is log(prior) + Σ log(1e-9 + pdf(x_i)) over the present
+// features of xs for one class, given the class's prior, means,
+// -2·variances and normalisers (features past their end the class never
+// saw: pdf 0).
+func logLikelihood(xs []float64, prior float64, mean, neg2v, norms []float64) float64 {
 	k := len(mean)
-	// The sum as the log of a product, taken whenever the product leaves
-	// [1e-140, 1e140] (each factor lies in [1e-9, 1e162]): one log per
-	// class instead of one per feature.
-	ll, prod := 0.0, 1.0
-	if p, ok := densityProduct(xs[:k], mean, neg2v, norms); ok {
+	// The sum as the log of a product that starts at the prior, taken
+	// whenever the product leaves [1e-140, 1e140] (each factor lies in
+	// [1e-9, 1e162]): one log per class instead of one per feature.
+	ll, prod := 0.0, prior
+	if p, ok := densityProduct(xs[:k], prior, mean, neg2v, norms); ok {
 		prod = p
 	} else {
 		for i, xi := range xs[:k] {
@@ -160,8 +179,8 @@ func logLikelihood(xs, mean, neg2v, norms []float64) float64 {
 			}
 		}
 	}
-	for _, xi := range xs[k:] {
-		if xi != xi {
+	for i := k; i < len(xs); i++ { // usually none: cheaper than a range over xs[k:]
+		if xs[i] != xs[i] {
 			continue
 		}
 		prod *= 1e-9
@@ -173,13 +192,26 @@ func logLikelihood(xs, mean, neg2v, norms []float64) float64 {
 	return ll + math.Log(prod)
 }
 
-// densityProduct is logLikelihood's common case: the product of the
-// factors 1e-9 + pdf(x_i) when it stays within [1e-140, 1e140] and every
+// densityProduct is logLikelihood's common case: prior times the factors
+// 1e-9 + pdf(x_i) when the product stays within [1e-140, 1e140] and every
 // exponent is within expIn's range; false otherwise, and the caller takes
 // the general path. Without calls, its loop keeps its values in registers.
-func densityProduct(xs, mean, neg2v, norms []float64) (float64, bool) {
+func densityProduct(xs []float64, prior float64, mean, neg2v, norms []float64) (float64, bool) {
+	prod := prior
+	if wide { // 8 features at a time with AVX-512, the same bits
+		i := 0
+		for ; i+8 <= len(xs); i += 8 {
+			var ok bool
+			if prod, ok = product8(prod, at8(xs, i), at8(mean, i), at8(neg2v, i), at8(norms, i)); !ok {
+				return 0, false
+			}
+		}
+		if i == len(xs) {
+			return prod, true
+		}
+		xs, mean, neg2v, norms = xs[i:], mean[i:], neg2v[i:], norms[i:]
+	}
 	mean, neg2v, norms = mean[:len(xs)], neg2v[:len(xs)], norms[:len(xs)]
-	prod := 1.0
 	for i, xi := range xs {
 		if xi != xi {
 			continue

@@ -90,8 +90,8 @@ func TestGaussianNBNoAllocations(t *testing.T) {
 // features the class never saw.
 func TestLogLikelihoodPaths(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
-	general := func(xs, mean, neg2v, norms []float64) float64 {
-		ll, prod := 0.0, 1.0
+	general := func(xs []float64, prior float64, mean, neg2v, norms []float64) float64 {
+		ll, prod := 0.0, prior
 		for i, xi := range xs {
 			if xi != xi {
 				continue
@@ -128,12 +128,13 @@ func TestLogLikelihoodPaths(t *testing.T) {
 			}
 			neg2v[i], norms[i] = variance(3, s)
 		}
-		want := general(xs, mean, neg2v, norms)
-		got := logLikelihood(xs, mean, neg2v, norms)
+		prior := 1 / float64(1+r.Intn(1000))
+		want := general(xs, prior, mean, neg2v, norms)
+		got := logLikelihood(xs, prior, mean, neg2v, norms)
 		if math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("trial %d: %v, general path %v", trial, got, want)
 		}
-		if _, ok := densityProduct(xs[:k], mean, neg2v, norms); ok {
+		if _, ok := densityProduct(xs[:k], prior, mean, neg2v, norms); ok {
 			fast++
 		}
 	}

@@ -38,6 +38,7 @@ func learnTransformWide(xs, o, counts, means, vars, stds []float64) int {
 		sd.Merge(sd0, here).Store((*[4]float64)(stds[i : i+4]))
 		dev.Div(sd).Merge(zero, sd.NotEqual(zero)).Merge(x, here).Store((*[4]float64)(o[i : i+4]))
 	}
+	archsimd.ClearAVXUpperBits() // the scalar (SSE) code after it runs without a false dependency
 	return n
 }
 
@@ -53,5 +54,6 @@ func transformWide(xs, o, means, stds []float64) int {
 		q := x.Sub(archsimd.LoadFloat64x4((*[4]float64)(means[i : i+4]))).Div(sd)
 		q.Merge(zero, sd.NotEqual(zero)).Merge(x, x.Equal(x)).Store((*[4]float64)(o[i : i+4]))
 	}
+	archsimd.ClearAVXUpperBits()
 	return n
 }

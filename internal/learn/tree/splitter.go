@@ -60,6 +60,11 @@ type numClass struct {
 	Cls      int32
 	G        Gauss
 	Min, Max float64
+
+	// G's pdfParams, worked out on the first density after an update (a
+	// leaf asks for each class's density twice per sample but updates
+	// one class); norm 0 means not yet.
+	neg2v, norm float64
 }
 
 func (s *splitter) classSlot(c int) int {
@@ -91,6 +96,7 @@ func (s *splitter) updateNum(x float64, c int, w float64) {
 		}
 	}
 	s.Num[i].G.Update(x, w)
+	s.Num[i].norm = 0
 }
 
 func (s *splitter) valIndex(v string) (int32, bool) {
@@ -137,10 +143,15 @@ func (s *splitter) updateCat(v string, c int, w float64) {
 
 // condProbaNum is P(x | c) under class c's Gaussian (0 for an unseen class).
 func (s *splitter) condProbaNum(x float64, c int) float64 {
-	if i := s.classSlot(c); i >= 0 {
-		return s.Num[i].G.PDF(x)
+	i := s.classSlot(c)
+	if i < 0 {
+		return 0
 	}
-	return 0
+	n := &s.Num[i]
+	if n.norm == 0 {
+		n.neg2v, n.norm = n.G.pdfParams()
+	}
+	return pdfAt(x, n.G.Mean, n.neg2v, n.norm)
 }
 
 // condProbaCat is the share of class c's weight with value v.

@@ -27,12 +27,28 @@ func (g *Gauss) Var() float64 {
 
 // PDF is the density at x; 0 while the variance is 0.
 func (g *Gauss) PDF(x float64) float64 {
+	neg2v, norm := g.pdfParams()
+	return pdfAt(x, g.Mean, neg2v, norm)
+}
+
+// pdfParams are the density's -2·variance and normaliser sqrt(2πv), or
+// -1, -1 while the variance is 0.
+func (g *Gauss) pdfParams() (neg2v, norm float64) {
 	v := g.Var()
 	if v == 0 {
+		return -1, -1
+	}
+	return -2 * v, math.Sqrt(2 * math.Pi * v)
+}
+
+// pdfAt is River's Gaussian density exp((x-μ)²/(-2v)) / sqrt(2πv), from
+// pdfParams' values.
+func pdfAt(x, mean, neg2v, norm float64) float64 {
+	if norm < 0 {
 		return 0
 	}
-	d := x - g.Mean
-	return math.Exp(d*d/(-2*v)) / math.Sqrt(2*math.Pi*v)
+	d := x - mean
+	return math.Exp(d*d/neg2v) / norm
 }
 
 // CDF is P(X <= x); 0 while the variance is 0 (River's ZeroDivisionError
