@@ -92,15 +92,13 @@ func (s *StandardScaler) LearnTransform(x, out *learn.Row) {
 		s.stds = grow(s.stds, n, 0)
 	}
 	numericOut(x, out)
-	xs, o := x.X[:n], out.X[:n]
-	counts, means, vars, stds := s.Counts[:n], s.Means[:n], s.Vars[:n], s.stds[:n]
 	k := 0
 	if wide {
-		k = learnTransformWide(xs, o, counts, means, vars, stds)
+		if k = learnTransformWide(s, x.X, out.X); k == n {
+			return
+		}
 	}
-	if k < n {
-		learnTransform(xs[k:], o[k:], counts[k:], means[k:], vars[k:], stds[k:])
-	}
+	learnTransform(x.X[k:n], out.X[k:n], s.Counts[k:n], s.Means[k:n], s.Vars[k:n], s.stds[k:n])
 }
 
 // learnTransform is LearnTransform's loop over equal-length slices.
@@ -136,7 +134,7 @@ func (s *StandardScaler) Transform(x, out *learn.Row) {
 	means, stds := s.Means[:n], s.stds[:n]
 	k := 0
 	if wide {
-		k = transformWide(xs, o, means, stds)
+		k = transformWide(s, xs, o)
 	}
 	for i := k; i < n; i++ {
 		xi := xs[i]

@@ -6,6 +6,6 @@ package preprocess
 // loops only (see scale_simd.go).
 const wide = false
 
-func learnTransformWide(xs, o, counts, means, vars, stds []float64) int { return 0 }
+func learnTransformWide(s *StandardScaler, xs, o []float64) int { return 0 }
 
-func transformWide(xs, o, means, stds []float64) int { return 0 }
+func transformWide(s *StandardScaler, xs, o []float64) int { return 0 }

@@ -14,10 +14,13 @@ import "simd/archsimd"
 var wide = archsimd.X86.AVX2()
 
 // learnTransformWide runs LearnTransform's loop over the leading multiple
-// of 4 features and returns how many it did.
-func learnTransformWide(xs, o, counts, means, vars, stds []float64) int {
+// of 4 features of xs (s's statistics cover them) and returns how many it
+// did. It takes the scaler rather than its four slices: fewer arguments
+// than registers.
+func learnTransformWide(s *StandardScaler, xs, o []float64) int {
 	n := len(xs) &^ 3
-	xs, o, counts, means, vars, stds = xs[:n], o[:n], counts[:n], means[:n], vars[:n], stds[:n]
+	xs, o = xs[:n], o[:n]
+	counts, means, vars, stds := s.Counts[:n], s.Means[:n], s.Vars[:n], s.stds[:n]
 	one, zero := archsimd.BroadcastFloat64x4(1), archsimd.BroadcastFloat64x4(0)
 	for i := 0; i+4 <= n; i += 4 {
 		x := archsimd.LoadFloat64x4((*[4]float64)(xs[i : i+4]))
@@ -43,10 +46,11 @@ func learnTransformWide(xs, o, counts, means, vars, stds []float64) int {
 }
 
 // transformWide runs Transform's loop over the leading multiple of 4
-// features and returns how many it did.
-func transformWide(xs, o, means, stds []float64) int {
+// features of xs (s's statistics cover them) and returns how many it did.
+func transformWide(s *StandardScaler, xs, o []float64) int {
 	n := len(xs) &^ 3
-	xs, o, means, stds = xs[:n], o[:n], means[:n], stds[:n]
+	xs, o = xs[:n], o[:n]
+	means, stds := s.Means[:n], s.stds[:n]
 	zero := archsimd.BroadcastFloat64x4(0)
 	for i := 0; i+4 <= n; i += 4 {
 		x := archsimd.LoadFloat64x4((*[4]float64)(xs[i : i+4]))
