@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -92,8 +91,6 @@ type timing struct {
 // something, and more on small data (up to 200,000 samples, at most 200
 // passes) so that a pass's clock readings are not most of its time.
 func timeModel(ctx context.Context, shared string, ref riverRef, model string) (timing, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	var tm timing
 	src, err := stream.OpenCSV(filepath.Join(shared, "datasets", ref.Dataset), stream.CSVOptions{Target: ref.Target})
 	if err != nil {

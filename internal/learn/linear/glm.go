@@ -122,7 +122,8 @@ func (m *GLM) learn(x *learn.Row, y float64) {
 	if len(m.W) < len(x.X) {
 		m.growTo(len(x.X))
 	}
-	lg := m.gradient(y, m.raw(x))
+	pred := m.raw(x)
+	lg := m.gradient(y, pred)
 	// River's clamp; two compares are what max(-c, min(c, lg)) gives for
 	// c > 0, NaN and signed zeros included, without their NaN handling.
 	if lg > m.Clip {
@@ -134,7 +135,13 @@ func (m *GLM) learn(x *learn.Row, y float64) {
 	o := m.Opt
 	o.begin()
 	w := m.W
-	o.step(w, x.X, lg, m.L2)
+	// A zero gradient (a perceptron's right answer) moves no weight under
+	// plain SGD: w - lr·(0·x) is w again, bit for bit, when every x is
+	// finite, which a finite prediction guarantees, and no weight is -0,
+	// which only L1's clipping makes.
+	if lg != 0 || o.code != codeSGD || m.L1 != 0 || m.L2 != 0 || math.IsInf(pred, 0) || pred != pred {
+		o.step(w, x.X, lg, m.L2)
+	}
 	o.end()
 	if m.L1 != 0 && m.L2 == 0 {
 		m.CumL1 = grow(m.CumL1, len(w))

@@ -61,6 +61,18 @@ func TestPerceptronByHand(t *testing.T) {
 	near(t, "w1", m.W[1], 1)
 }
 
+// TestPerceptronZeroGradientInfinity: a right answer skips the step only
+// when that leaves the same bits. An infinite feature makes River's step
+// w - 1·(0·inf) = NaN even at a zero gradient, and so it does here.
+func TestPerceptronZeroGradientInfinity(t *testing.T) {
+	m, _ := NewPerceptron(nil)
+	m.Learn(row(1, 2), 1) // w = (1, 2), b = 1
+	m.Learn(row(math.Inf(1), 1), 1)
+	if !math.IsNaN(m.W[0]) || m.W[1] != 2 {
+		t.Errorf("after an infinite feature at a zero gradient w = %v, want [NaN 2] as River's step gives", m.W)
+	}
+}
+
 func TestLinearRegressionByHand(t *testing.T) {
 	m, _ := NewLinearRegression(nil)
 	if v, ok := m.Predict(row(1)); !ok || v != 0 {
