@@ -108,7 +108,8 @@ func timeModel(ctx context.Context, shared string, ref riverRef, model string) (
 	}
 	names, kinds := p.Schema.Names, p.Schema.Kinds
 	ys := make([]float64, len(data.Labels))
-	if spec.Task == learn.Regression {
+	regression := spec.Task == learn.Regression
+	if regression {
 		for i, l := range data.Labels {
 			if ys[i], err = p.Target(l); err != nil {
 				return tm, err
@@ -131,7 +132,7 @@ func timeModel(ctx context.Context, shared string, ref riverRef, model string) (
 		for i := range data.Rows {
 			r := &data.Rows[i]
 			q.Predict(r)
-			if spec.Task == learn.Regression {
+			if regression {
 				q.LearnValue(r, ys[i])
 			} else if err := q.LearnClass(r, data.Labels[i]); err != nil {
 				return tm, err
