@@ -325,22 +325,30 @@ func TestTabCyclesModels(t *testing.T) {
 	}
 }
 
+// sized runs msgs through a fresh model on a w×h screen and checks that
+// its view fills the screen exactly: h lines, each w cells wide.
+func sized(t *testing.T, w, h int, msgs []any) tea.Model {
+	t.Helper()
+	var m tea.Model = New([]Target{{Name: "sea", URL: "u"}})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	for _, msg := range msgs {
+		m, _ = m.Update(msg)
+	}
+	lines := strings.Split(m.View().Content, "\n")
+	if len(lines) != h {
+		t.Fatalf("%dx%d: %d lines", w, h, len(lines))
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw != w {
+			t.Fatalf("%dx%d: line %d is %d cells wide: %q", w, h, i, lw, ansi.Strip(l))
+		}
+	}
+	return m
+}
+
 func TestResizes(t *testing.T) {
 	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}, {60, 16}, {200, 60}} {
-		var m tea.Model = New([]Target{{Name: "sea", URL: "u"}})
-		m, _ = m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
-		for _, msg := range stream(true) {
-			m, _ = m.Update(msg)
-		}
-		lines := strings.Split(m.View().Content, "\n")
-		if len(lines) != sz.h {
-			t.Fatalf("%dx%d: %d lines", sz.w, sz.h, len(lines))
-		}
-		for i, l := range lines {
-			if w := ansi.StringWidth(l); w != sz.w {
-				t.Fatalf("%dx%d: line %d is %d cells wide: %q", sz.w, sz.h, i, w, ansi.Strip(l))
-			}
-		}
+		m := sized(t, sz.w, sz.h, stream(true))
 		if !strings.Contains(ansi.Strip(m.View().Content), "▲") {
 			t.Fatalf("%dx%d: the drift marker is not visible", sz.w, sz.h)
 		}
@@ -454,20 +462,7 @@ func TestChallengerLine(t *testing.T) {
 	}
 	// Every size still fills the screen exactly.
 	for _, sz := range []struct{ w, h int }{{60, 16}, {80, 24}, {200, 60}} {
-		var m tea.Model = New([]Target{{Name: "sea", URL: "u"}})
-		m, _ = m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
-		for _, msg := range append(stream(true), challenger) {
-			m, _ = m.Update(msg)
-		}
-		lines := strings.Split(m.View().Content, "\n")
-		if len(lines) != sz.h {
-			t.Fatalf("%dx%d: %d lines", sz.w, sz.h, len(lines))
-		}
-		for i, l := range lines {
-			if w := ansi.StringWidth(l); w != sz.w {
-				t.Fatalf("%dx%d: line %d is %d cells wide: %q", sz.w, sz.h, i, w, ansi.Strip(l))
-			}
-		}
+		sized(t, sz.w, sz.h, append(stream(true), challenger))
 	}
 }
 
