@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 	"github.com/olops/olops/internal/learn/param"
 	"github.com/olops/olops/internal/learn/snap"
 )
@@ -142,12 +143,12 @@ func (m *GaussianNB) PredictProba(x *learn.Row, dst []float64) []float64 {
 		if d := ll - top; d == 0 {
 			sum++
 		} else {
-			sum += math.Exp(d)
+			sum += libm.Exp(d)
 		}
 	}
-	lse := math.Log(sum) + top
+	lse := libm.Log(sum) + top
 	for _, ll := range jll {
-		dst = append(dst, math.Exp(ll-lse))
+		dst = append(dst, libm.Exp(ll-lse))
 	}
 	for len(dst) < m.MinClasses {
 		dst = append(dst, 0)
@@ -174,7 +175,7 @@ func logLikelihood(xs []float64, prior float64, mean, neg2v, norms []float64) fl
 			}
 			prod *= 1e-9 + pdf(xi, mean[i], neg2v[i], norms[i])
 			if prod < 1e-140 || prod > 1e140 {
-				ll += math.Log(prod)
+				ll += libm.Log(prod)
 				prod = 1
 			}
 		}
@@ -185,11 +186,11 @@ func logLikelihood(xs []float64, prior float64, mean, neg2v, norms []float64) fl
 		}
 		prod *= 1e-9
 		if prod < 1e-140 {
-			ll += math.Log(prod)
+			ll += libm.Log(prod)
 			prod = 1
 		}
 	}
-	return ll + math.Log(prod)
+	return ll + libm.Log(prod)
 }
 
 // densityProduct is logLikelihood's common case: prior times the factors

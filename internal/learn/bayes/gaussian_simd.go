@@ -61,7 +61,7 @@ func product8(prod float64, xs, mean, neg2v, norms *[8]float64) (float64, bool) 
 	var p [8]float64
 	g.Merge(load(&tiny), nz).Merge(load(&ones), here).Store(&p)
 	// Dirty upper halves of the vector registers slow down the scalar
-	// (SSE) code that follows, math.Log and math.Exp among it.
+	// (SSE) code that follows, the scalar log and exp among it.
 	archsimd.ClearAVXUpperBits()
 	for j := range p {
 		prod *= p[j]

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 )
 
 func row(x ...float64) *learn.Row { return &learn.Row{X: x} }
@@ -102,11 +103,11 @@ func TestLogLikelihoodPaths(t *testing.T) {
 			}
 			prod *= f
 			if prod < 1e-140 || (i < len(mean) && prod > 1e140) {
-				ll += math.Log(prod)
+				ll += libm.Log(prod)
 				prod = 1
 			}
 		}
-		return ll + math.Log(prod)
+		return ll + libm.Log(prod)
 	}
 	fast := 0
 	for trial := 0; trial < 20000; trial++ {

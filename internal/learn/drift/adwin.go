@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/olops/olops/internal/learn/libm"
 	"github.com/olops/olops/internal/learn/snap"
 )
 
@@ -177,7 +178,7 @@ func (a *ADWIN) detect() bool {
 		done := false
 		// The cut test's terms that depend only on the window, computed once
 		// per pass (the window changes only where the pass ends).
-		dp := math.Log(2 * math.Log(a.width) / a.Delta)
+		dp := libm.Log(2 * libm.Log(a.width) / a.Delta)
 		vw := a.variance / a.width
 		// From the oldest row to the newest; as in River, the newest bucket
 		// of each row is never a cut point.

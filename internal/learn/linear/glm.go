@@ -13,6 +13,7 @@ import (
 	"math"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 )
 
 // Losses of a GLM.
@@ -89,12 +90,12 @@ func (m *GLM) gradient(y, pred float64) float64 {
 		}
 		z := pred * yt
 		if z > 18 {
-			return math.Exp(-z) * -yt
+			return libm.Exp(-z) * -yt
 		}
 		if z < -18 {
 			return -yt
 		}
-		return -yt / (math.Exp(z) + 1)
+		return -yt / (libm.Exp(z) + 1)
 	case lossHinge:
 		yt := y*2 - 1
 		if yt*pred <= m.Threshold {
@@ -170,7 +171,7 @@ func sigmoid(x float64) float64 {
 	if x > 30 {
 		return 1
 	}
-	return 1 / (1 + math.Exp(-x))
+	return 1 / (1 + libm.Exp(-x))
 }
 
 // glmParams are the hyperparameter names a GLM takes (River's names, plus

@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 	"github.com/olops/olops/internal/learn/snap"
 )
 
@@ -192,12 +193,12 @@ func (s *Set) UpdateClass(yTrue int, pred learn.Prediction) {
 		}
 		p := clamp(e.PTrue)
 		if yTrue == 1 {
-			e.Loss = -math.Log(p)
+			e.Loss = -libm.Log(p)
 		} else {
-			e.Loss = -math.Log(1 - p)
+			e.Loss = -libm.Log(1 - p)
 		}
 	} else if yTrue < len(pred.Proba) {
-		e.Loss = -math.Log(clamp(pred.Proba[yTrue]))
+		e.Loss = -libm.Log(clamp(pred.Proba[yTrue]))
 	}
 	s.push(e)
 }

@@ -5,7 +5,11 @@
 // weights match River's draw for draw.
 package pyrand
 
-import "math"
+import (
+	"math"
+
+	"github.com/olops/olops/internal/learn/libm"
+)
 
 const n = 624
 
@@ -112,7 +116,7 @@ func (p *Python) Random() float64 { return p.Float64() }
 // Poisson is river.utils.random.poisson(rate, rng) (Knuth's method),
 // which River's bagging trees and forests draw their sample weights from.
 func (p *Python) Poisson(rate float64) int {
-	l := math.Exp(-rate)
+	l := libm.Exp(-rate)
 	k, prod := 0, 1.0
 	for prod > l {
 		k++
@@ -144,7 +148,7 @@ func (p *Python) Sample(pop, k int, dst, pool []int) []int {
 	dst = dst[:0]
 	setsize := 21
 	if k > 5 {
-		setsize += int(math.Pow(4, math.Ceil(math.Log(float64(k*3))/math.Log(4))))
+		setsize += int(math.Pow(4, math.Ceil(libm.Log(float64(k*3))/libm.Log(4))))
 	}
 	if pop <= setsize {
 		pool = pool[:0]
@@ -234,7 +238,7 @@ func (r *NumPy) Normal() float64 {
 			break
 		}
 	}
-	f := math.Sqrt(-2 * math.Log(r2) / r2)
+	f := math.Sqrt(-2 * libm.Log(r2) / r2)
 	r.Gauss, r.HasGauss = f*x1, true
 	return f * x2
 }

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 	"github.com/olops/olops/internal/learn/param"
 	"github.com/olops/olops/internal/learn/pyrand"
 	"github.com/olops/olops/internal/learn/stream"
@@ -197,7 +198,7 @@ func (s *source) Next() (*stream.Sample, error) {
 	g := s.first
 	if s.second != nil {
 		// River's ConceptDriftStream draws the choice before each row.
-		p := 1 / (1 + math.Exp(-4*(float64(s.i)-s.position)/s.width))
+		p := 1 / (1 + libm.Exp(-4*(float64(s.i)-s.position)/s.width))
 		if !(s.mix.Rand() > p) {
 			g = s.second
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/libm"
 )
 
 // clfLeaf is a classification leaf (River's LeafMajorityClass,
@@ -309,7 +310,7 @@ func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 			c.votes[i] = 0
 			continue
 		}
-		v := math.Log(w / tot)
+		v := libm.Log(w / tot)
 		// River's Σ log p as the log of a product wherever that is safe:
 		// a factor within [1e-150, 1e150] joins the product, which is
 		// logged whenever it leaves [1e-140, 1e140]; the rest are logged
@@ -330,15 +331,15 @@ func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 			switch {
 			case !(p > 0):
 			case p < 1e-150 || p > 1e150:
-				v += math.Log(p)
+				v += libm.Log(p)
 			default:
 				if prod *= p; prod < 1e-140 || prod > 1e140 {
-					v += math.Log(prod)
+					v += libm.Log(prod)
 					prod = 1
 				}
 			}
 		}
-		c.votes[i] = v + math.Log(prod)
+		c.votes[i] = v + libm.Log(prod)
 	}
 	return true
 }
@@ -354,11 +355,11 @@ func (c *Classifier) normalizeVotes() {
 	}
 	s := 0.0
 	for _, v := range c.votes {
-		s += math.Exp(v - m)
+		s += libm.Exp(v - m)
 	}
-	lse := m + math.Log(s)
+	lse := m + libm.Log(s)
 	for i, v := range c.votes {
-		c.votes[i] = math.Exp(v - lse)
+		c.votes[i] = libm.Exp(v - lse)
 	}
 }
 
@@ -696,5 +697,5 @@ func (c *Classifier) suggestions(l *clfLeaf) []suggestion {
 }
 
 func hoeffdingBound(r, delta, n float64) float64 {
-	return math.Sqrt(r * r * math.Log(1.0/delta) / (2.0 * n))
+	return math.Sqrt(r * r * libm.Log(1.0/delta) / (2.0 * n))
 }

@@ -2,12 +2,13 @@ package tree
 
 import (
 	"fmt"
-	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 	"slices"
 
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/drift"
+	"github.com/olops/olops/internal/learn/libm"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // hatLeaf is River's AdaLeafClassifier: a naive-Bayes-adaptive leaf with
@@ -294,7 +295,7 @@ func (m *HAT) learnBranch(n *node[hatLeaf], x *learn.Row, y int, w float64, pare
 		if altN > float64(m.h.DriftWindowThreshold) && a.ErrN > float64(m.h.DriftWindowThreshold) {
 			old := a.ErrAvg
 			k := 1.0/altN + 1.0/a.ErrN
-			bound := math.Sqrt(2.0 * old * (1.0 - old) * math.Log(2.0/m.h.SwitchSignificance) * k)
+			bound := math.Sqrt(2.0 * old * (1.0 - old) * libm.Log(2.0/m.h.SwitchSignificance) * k)
 			if bound < old-altErr {
 				// River's kill_tree_children: the replaced subtree's
 				// branches drop their alternates before this sample goes

@@ -1,6 +1,10 @@
 package tree
 
-import "math"
+import (
+	"math"
+
+	"github.com/olops/olops/internal/learn/libm"
+)
 
 // Gauss is River's proba.Gaussian over a weighted Welford variance
 // (stats.Var with ddof=1), kept to the same float operations so that
@@ -48,7 +52,7 @@ func pdfAt(x, mean, neg2v, norm float64) float64 {
 		return 0
 	}
 	d := x - mean
-	return math.Exp(d*d/neg2v) / norm
+	return libm.Exp(d*d/neg2v) / norm
 }
 
 // CDF is P(X <= x); 0 while the variance is 0 (River's ZeroDivisionError
