@@ -310,36 +310,24 @@ func (c *Classifier) logVotes(l *clfLeaf, x *learn.Row) bool {
 			c.votes[i] = 0
 			continue
 		}
+		// River's Σ log p over the features, with a Gaussian's log p
+		// worked out as a log: no exp and log per feature.
 		v := libm.Log(w / tot)
-		// River's Σ log p as the log of a product wherever that is safe:
-		// a factor within [1e-150, 1e150] joins the product, which is
-		// logged whenever it leaves [1e-140, 1e140]; the rest are logged
-		// alone. One log per class instead of one per feature.
-		prod := 1.0
 		for j, f := range l.Feats {
 			fi := int(f)
 			if !present(x, fi) {
 				continue
 			}
 			s := &l.Spl[j]
-			var p float64
 			if s.Nominal {
-				p = s.condProbaCat(catOf(x, fi), int(cl))
-			} else {
-				p = s.condProbaNum(x.X[fi], int(cl))
-			}
-			switch {
-			case !(p > 0):
-			case p < 1e-150 || p > 1e150:
-				v += libm.Log(p)
-			default:
-				if prod *= p; prod < 1e-140 || prod > 1e140 {
-					v += libm.Log(prod)
-					prod = 1
+				if p := s.condProbaCat(catOf(x, fi), int(cl)); p > 0 {
+					v += libm.Log(p)
 				}
+			} else if lp, ok := s.logCondProbaNum(x.X[fi], int(cl)); ok {
+				v += lp
 			}
 		}
-		c.votes[i] = v + libm.Log(prod)
+		c.votes[i] = v
 	}
 	return true
 }

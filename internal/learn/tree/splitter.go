@@ -3,6 +3,8 @@ package tree
 import (
 	"math"
 	"sort"
+
+	"github.com/olops/olops/internal/learn/libm"
 )
 
 // suggestion is River's BranchFactory: a candidate split. Feature -1 is the
@@ -61,10 +63,11 @@ type numClass struct {
 	G        Gauss
 	Min, Max float64
 
-	// G's pdfParams, worked out on the first density after an update (a
-	// leaf asks for each class's density twice per sample but updates
-	// one class); norm 0 means not yet.
-	neg2v, norm float64
+	// G's logPDFParams, worked out on the first density after an update
+	// (a leaf asks for each class's density per sample but updates one
+	// class); fresh is false until then.
+	neg2v, lnNorm     float64
+	fresh, hasDensity bool
 }
 
 func (s *splitter) classSlot(c int) int {
@@ -96,7 +99,7 @@ func (s *splitter) updateNum(x float64, c int, w float64) {
 		}
 	}
 	s.Num[i].G.Update(x, w)
-	s.Num[i].norm = 0
+	s.Num[i].fresh = false
 }
 
 func (s *splitter) valIndex(v string) (int32, bool) {
@@ -141,17 +144,31 @@ func (s *splitter) updateCat(v string, c int, w float64) {
 	s.NW[ci] = append(s.NW[ci], w)
 }
 
-// condProbaNum is P(x | c) under class c's Gaussian (0 for an unseen class).
-func (s *splitter) condProbaNum(x float64, c int) float64 {
+// logCondProbaNum is log P(x | c) under class c's Gaussian; false where
+// River's density is 0 and its naive Bayes leaves the feature out (an
+// unseen class, a zero variance, a density below the smallest double).
+func (s *splitter) logCondProbaNum(x float64, c int) (float64, bool) {
 	i := s.classSlot(c)
 	if i < 0 {
-		return 0
+		return 0, false
 	}
 	n := &s.Num[i]
-	if n.norm == 0 {
-		n.neg2v, n.norm = n.G.pdfParams()
+	if !n.fresh {
+		n.neg2v, n.lnNorm, n.hasDensity = n.G.logPDFParams()
+		n.fresh = true
 	}
-	return pdfAt(x, n.G.Mean, n.neg2v, n.norm)
+	if !n.hasDensity {
+		return 0, false
+	}
+	d := x - n.G.Mean
+	a := d * d / n.neg2v
+	if lp := a - n.lnNorm; a >= -708 && lp >= -708 {
+		return lp, true
+	}
+	// River's e^a or density is subnormal or 0 here: take its log of
+	// that density (rare).
+	p := libm.Exp(a) / math.Sqrt(2*math.Pi*n.G.Var())
+	return libm.Log(p), p > 0
 }
 
 // condProbaCat is the share of class c's weight with value v.

@@ -29,30 +29,23 @@ func (g *Gauss) Var() float64 {
 	return 0
 }
 
-// PDF is the density at x; 0 while the variance is 0.
-func (g *Gauss) PDF(x float64) float64 {
-	neg2v, norm := g.pdfParams()
-	return pdfAt(x, g.Mean, neg2v, norm)
+// LogPDF is the log of River's Gaussian density at x; false while the
+// variance is 0 (River's density is 0 then).
+func (g *Gauss) LogPDF(x float64) (float64, bool) {
+	neg2v, lnNorm, ok := g.logPDFParams()
+	d := x - g.Mean
+	return d*d/neg2v - lnNorm, ok
 }
 
-// pdfParams are the density's -2·variance and normaliser sqrt(2πv), or
-// -1, -1 while the variance is 0.
-func (g *Gauss) pdfParams() (neg2v, norm float64) {
+// logPDFParams are -2·variance and ln sqrt(2πv), the log of River's
+// normaliser, for the log density (x-μ)²/(-2v) - ln sqrt(2πv); ok is
+// false while the variance is 0.
+func (g *Gauss) logPDFParams() (neg2v, lnNorm float64, ok bool) {
 	v := g.Var()
 	if v == 0 {
-		return -1, -1
+		return 0, 0, false
 	}
-	return -2 * v, math.Sqrt(2 * math.Pi * v)
-}
-
-// pdfAt is River's Gaussian density exp((x-μ)²/(-2v)) / sqrt(2πv), from
-// pdfParams' values.
-func pdfAt(x, mean, neg2v, norm float64) float64 {
-	if norm < 0 {
-		return 0
-	}
-	d := x - mean
-	return libm.Exp(d*d/neg2v) / norm
+	return -2 * v, libm.Log(math.Sqrt(2 * math.Pi * v)), true
 }
 
 // CDF is P(X <= x); 0 while the variance is 0 (River's ZeroDivisionError
