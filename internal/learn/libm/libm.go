@@ -1,11 +1,11 @@
 // Package libm holds exp and log rounded as C's libm (glibc) rounds them,
 // which is what River's Python calls: a table of 128 entries and a short
 // polynomial, within a hair of half an ulp, so that olops' probabilities
-// land on River's bits far more often than Go's math package does (on a
-// sample of 200,000 arguments, 99.9% against 87% for math.Exp and 95%
-// for math.Log), in about half the time on amd64. Arguments outside the
-// table's range (overflow, underflow, subnormals, zero, negatives, NaN)
-// are passed to the math package.
+// land on River's bits far more often than Go's math package does
+// (against glibc 2.36 on 200,000 arguments: the same bits on 99.9% of
+// them, where math.Exp has 87% and math.Log 95%), in about half the time
+// on amd64. Arguments outside the table's range (overflow, underflow,
+// subnormals, zero, negatives, NaN) are passed to the math package.
 package libm
 
 import "math"

@@ -33,8 +33,11 @@ func (g *Gauss) Var() float64 {
 // variance is 0 (River's density is 0 then).
 func (g *Gauss) LogPDF(x float64) (float64, bool) {
 	neg2v, lnNorm, ok := g.logPDFParams()
+	if !ok {
+		return 0, false
+	}
 	d := x - g.Mean
-	return d*d/neg2v - lnNorm, ok
+	return d*d/neg2v - lnNorm, true
 }
 
 // logPDFParams are -2·variance and ln sqrt(2πv), the log of River's
