@@ -263,8 +263,8 @@ func (m *GaussianNB) UnmarshalBinary(b []byte) error {
 	m.neg2v = make([][]float64, len(m.S))
 	m.norms = make([][]float64, len(m.S))
 	for c := range m.S {
-		m.neg2v[c] = make([]float64, len(m.S[c]))
-		m.norms[c] = make([]float64, len(m.S[c]))
+		m.neg2v[c] = learn.Floats(len(m.S[c]), 0)
+		m.norms[c] = learn.Floats(len(m.S[c]), 0)
 		for i := range m.S[c] {
 			m.neg2v[c][i], m.norms[c][i] = variance(m.N[c][i], m.S[c][i])
 		}

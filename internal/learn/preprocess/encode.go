@@ -69,7 +69,7 @@ func (e *OneHotEncoder) Learn(x *learn.Row) {
 func (e *OneHotEncoder) Transform(x, out *learn.Row) {
 	n := len(e.Slots)
 	if cap(out.X) < n {
-		out.X = make([]float64, n, n+n/2+1)
+		out.X = learn.Floats(n, n+n/2+1)
 	}
 	out.X = out.X[:n]
 	out.C = nil
@@ -167,7 +167,7 @@ func (h *FeatureHasher) bucket(v uint64) int { return int(v % uint64(h.N)) }
 func (h *FeatureHasher) Transform(x, out *learn.Row) {
 	n := h.N
 	if cap(out.X) < n {
-		out.X = make([]float64, n)
+		out.X = learn.Floats(n, n)
 	}
 	out.X = out.X[:n]
 	out.C = nil

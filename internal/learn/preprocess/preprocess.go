@@ -32,7 +32,7 @@ func grow(s []float64, n int, v float64) []float64 {
 func numericOut(x, out *learn.Row) {
 	n := len(x.X)
 	if cap(out.X) < n {
-		out.X = make([]float64, n, n+n/2+1)
+		out.X = learn.Floats(n, n+n/2+1)
 	}
 	out.X = out.X[:n]
 	out.C = x.C
