@@ -263,6 +263,8 @@ func (m *GaussianNB) UnmarshalBinary(b []byte) error {
 	m.neg2v = make([][]float64, len(m.S))
 	m.norms = make([][]float64, len(m.S))
 	for c := range m.S {
+		// In whole cache lines for the vector loop (see learn.Floats).
+		m.Mean[c] = append(learn.Floats(0, len(m.Mean[c])), m.Mean[c]...)
 		m.neg2v[c] = learn.Floats(len(m.S[c]), 0)
 		m.norms[c] = learn.Floats(len(m.S[c]), 0)
 		for i := range m.S[c] {

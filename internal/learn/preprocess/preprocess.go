@@ -171,7 +171,12 @@ func (s *StandardScaler) UnmarshalBinary(b []byte) error {
 	if err := snap.Decode(b, (*plain)(s), "preprocessing"); err != nil {
 		return err
 	}
-	s.stds = make([]float64, len(s.Vars))
+	// Decoded slices are exactly as long as saved: the vector loops want
+	// them in whole cache lines (learn.Floats).
+	s.Counts = append(learn.Floats(0, len(s.Counts)), s.Counts...)
+	s.Means = append(learn.Floats(0, len(s.Means)), s.Means...)
+	s.Vars = append(learn.Floats(0, len(s.Vars)), s.Vars...)
+	s.stds = learn.Floats(len(s.Vars), 0)
 	for i, v := range s.Vars {
 		s.stds[i] = math.Sqrt(v)
 	}
