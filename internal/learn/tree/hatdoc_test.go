@@ -1,11 +1,11 @@
 package tree
 
 import (
-	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 	"testing"
 
 	"github.com/olops/olops/internal/learn"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // seaStream is River's synth.SEA (random.Random) for the HAT docstring.

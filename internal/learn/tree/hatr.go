@@ -2,11 +2,11 @@ package tree
 
 import (
 	"fmt"
-	"github.com/olops/olops/internal/learn/pyrand"
 	"math"
 
 	"github.com/olops/olops/internal/learn"
 	"github.com/olops/olops/internal/learn/drift"
+	"github.com/olops/olops/internal/learn/pyrand"
 )
 
 // normError is the error tracker of River 0.21.1's adaptive regression

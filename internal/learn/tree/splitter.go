@@ -63,11 +63,11 @@ type numClass struct {
 	G        Gauss
 	Min, Max float64
 
-	// G's logPDFParams, worked out on the first density after an update
+	// G's densityParams, worked out on the first density after an update
 	// (a leaf asks for each class's density per sample but updates one
 	// class); fresh is false until then.
-	neg2v, lnNorm     float64
-	fresh, hasDensity bool
+	neg2v, norm, lnNorm float64
+	fresh               bool
 }
 
 func (s *splitter) classSlot(c int) int {
@@ -144,9 +144,10 @@ func (s *splitter) updateCat(v string, c int, w float64) {
 	s.NW[ci] = append(s.NW[ci], w)
 }
 
-// logCondProbaNum is log P(x | c) under class c's Gaussian; false where
-// River's density is 0 and its naive Bayes leaves the feature out (an
-// unseen class, a zero variance, a density below the smallest double).
+// logCondProbaNum is log P(x | c) under class c's Gaussian, worked out
+// as (x-μ)²/(-2v) - ln sqrt(2πv): no exp and log. False where River's
+// density is 0, which its naive Bayes leaves out: an unseen class, a
+// zero variance, a density below the smallest double.
 func (s *splitter) logCondProbaNum(x float64, c int) (float64, bool) {
 	i := s.classSlot(c)
 	if i < 0 {
@@ -154,10 +155,10 @@ func (s *splitter) logCondProbaNum(x float64, c int) (float64, bool) {
 	}
 	n := &s.Num[i]
 	if !n.fresh {
-		n.neg2v, n.lnNorm, n.hasDensity = n.G.logPDFParams()
+		n.neg2v, n.norm, n.lnNorm = n.G.densityParams()
 		n.fresh = true
 	}
-	if !n.hasDensity {
+	if n.norm == 0 {
 		return 0, false
 	}
 	d := x - n.G.Mean
@@ -165,9 +166,9 @@ func (s *splitter) logCondProbaNum(x float64, c int) (float64, bool) {
 	if lp := a - n.lnNorm; a >= -708 && lp >= -708 {
 		return lp, true
 	}
-	// River's e^a or density is subnormal or 0 here: take its log of
-	// that density (rare).
-	p := libm.Exp(a) / math.Sqrt(2*math.Pi*n.G.Var())
+	// River's e^a or its density is subnormal or 0 here: the log of
+	// River's own density (rare).
+	p := libm.Exp(a) / n.norm
 	return libm.Log(p), p > 0
 }
 

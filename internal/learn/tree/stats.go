@@ -8,7 +8,7 @@ import (
 
 // Gauss is River's proba.Gaussian over a weighted Welford variance
 // (stats.Var with ddof=1), kept to the same float operations so that
-// densities and cdfs are bit-identical.
+// its variance, density parameters and cdf are bit-identical.
 type Gauss struct {
 	N, Mean, S float64
 }
@@ -29,26 +29,15 @@ func (g *Gauss) Var() float64 {
 	return 0
 }
 
-// LogPDF is the log of River's Gaussian density at x; false while the
-// variance is 0 (River's density is 0 then).
-func (g *Gauss) LogPDF(x float64) (float64, bool) {
-	neg2v, lnNorm, ok := g.logPDFParams()
-	if !ok {
-		return 0, false
-	}
-	d := x - g.Mean
-	return d*d/neg2v - lnNorm, true
-}
-
-// logPDFParams are -2·variance and ln sqrt(2πv), the log of River's
-// normaliser, for the log density (x-μ)²/(-2v) - ln sqrt(2πv); ok is
-// false while the variance is 0.
-func (g *Gauss) logPDFParams() (neg2v, lnNorm float64, ok bool) {
+// densityParams are River's density's -2·variance, its normaliser
+// sqrt(2πv) and the normaliser's log; all 0 while the variance is 0.
+func (g *Gauss) densityParams() (neg2v, norm, lnNorm float64) {
 	v := g.Var()
 	if v == 0 {
-		return 0, 0, false
+		return 0, 0, 0
 	}
-	return -2 * v, libm.Log(math.Sqrt(2 * math.Pi * v)), true
+	norm = math.Sqrt(2 * math.Pi * v)
+	return -2 * v, norm, libm.Log(norm)
 }
 
 // CDF is P(X <= x); 0 while the variance is 0 (River's ZeroDivisionError

@@ -15,16 +15,17 @@ func approx(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 // pdf(6.5) = 0.564189.
 func TestGaussByHand(t *testing.T) {
 	var g Gauss
-	if _, ok := g.LogPDF(1); ok || g.CDF(1) != 0 {
-		t.Fatalf("an empty Gaussian has a density (ok %v) and cdf %v, want none and 0 (River's ZeroDivisionError branch)", ok, g.CDF(1))
+	if _, norm, _ := g.densityParams(); norm != 0 || g.CDF(1) != 0 {
+		t.Fatalf("an empty Gaussian has normaliser %v and cdf %v, want 0 and 0 (River's ZeroDivisionError branch)", norm, g.CDF(1))
 	}
 	g.Update(6, 1)
 	g.Update(7, 1)
 	if g.N != 2 || g.Mean != 6.5 || g.Var() != 0.5 {
 		t.Fatalf("n %v mean %v var %v, want 2 6.5 0.5", g.N, g.Mean, g.Var())
 	}
-	if lp, ok := g.LogPDF(6.5); !ok || !approx(math.Exp(lp), 0.5641895835477563, 1e-15) {
-		t.Errorf("exp(logpdf(6.5)) = %v, want 0.5641895835477563", math.Exp(lp))
+	// pdf(6.5), at the mean, is 1/norm.
+	if neg2v, norm, lnNorm := g.densityParams(); neg2v != -1 || !approx(1/norm, 0.5641895835477563, 1e-15) || !approx(lnNorm, math.Log(norm), 1e-15) {
+		t.Errorf("densityParams = %v, %v, %v, want -1 and a pdf(6.5) of 0.5641895835477563", neg2v, norm, lnNorm)
 	}
 	if g.CDF(6.5) != 0.5 || !approx(g.CDF(7), 0.7602499389065233, 1e-15) {
 		t.Errorf("cdf(6.5), cdf(7) = %v, %v, want 0.5, 0.76025", g.CDF(6.5), g.CDF(7))
